@@ -1,0 +1,9 @@
+#ifndef ZBSYNC_CCRYPTO_SHIM_H
+#define ZBSYNC_CCRYPTO_SHIM_H
+#include <openssl/evp.h>
+#include <openssl/hmac.h>
+#include <openssl/rand.h>
+#include <openssl/crypto.h>
+#include <openssl/sha.h>
+#include <openssl/err.h>
+#endif

@@ -1,0 +1,3 @@
+import Testing
+@testable import Stores
+@Test func placeholder() { #expect(Bool(true)) }
