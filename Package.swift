@@ -15,5 +15,6 @@ let package = Package(
         .executableTarget(name: "zbsync", dependencies: ["SyncEngine", "Stores"]),
         .testTarget(name: "SyncEngineTests", dependencies: ["SyncEngine", "Stores"]),
         .testTarget(name: "StoresTests", dependencies: ["Stores", "SyncEngine"]),
+        .testTarget(name: "CLITests", dependencies: []),
     ]
 )

@@ -1,0 +1,49 @@
+# zbsync — every job a person runs is a target here.
+SHELL := /bin/bash
+PREFIX ?= /usr/local
+SWIFT ?= swift
+SWIFT_BUILD_FLAGS ?=
+BIN_DIR := $(shell $(SWIFT) build -c release --show-bin-path 2>/dev/null)
+DEBIAN_PACKAGES := libsqlite3-dev libssl-dev python3 lighttpd
+
+.PHONY: deps build release test unit sandbox-test install demo bench fault sandbox-start sandbox-stop clean
+
+## deps: install the Debian packages the project needs, only those that are missing
+deps:
+	@missing=""; for p in $(DEBIAN_PACKAGES); do \
+	  dpkg-query -W -f='$${Status}' $$p 2>/dev/null | grep -q "install ok installed" || missing="$$missing $$p"; \
+	done; \
+	if [ -n "$$missing" ]; then \
+	  echo "Installing:$$missing"; \
+	  SUDO=""; [ "$$(id -u)" = 0 ] || SUDO="sudo"; \
+	  $$SUDO apt-get update -qq && DEBIAN_FRONTEND=noninteractive $$SUDO apt-get install -y -qq $$missing; \
+	else echo "All Debian packages present:$(foreach p,$(DEBIAN_PACKAGES), $(p))"; fi
+	@command -v $(SWIFT) >/dev/null || { echo "swift is not on PATH: install Swift 6 from swift.org"; exit 1; }
+
+## build: debug build of everything
+build:
+	$(SWIFT) build $(SWIFT_BUILD_FLAGS)
+
+## release: optimised binary
+release:
+	$(SWIFT) build -c release --product zbsync $(SWIFT_BUILD_FLAGS)
+
+## test: the whole suite (Swift unit, in-process and end-to-end tests, plus the sandbox's own tests)
+test: deps
+	$(SWIFT) build --build-tests $(SWIFT_BUILD_FLAGS)
+	$(SWIFT) test --skip-build --parallel $(SWIFT_BUILD_FLAGS)
+	python3 -m unittest discover -s sandbox -p 'test_*.py'
+
+## install: copy the release binary to $(PREFIX)/bin
+install: release
+	install -d "$(DESTDIR)$(PREFIX)/bin"
+	install -m 0755 "$$($(SWIFT) build -c release --show-bin-path)/zbsync" "$(DESTDIR)$(PREFIX)/bin/zbsync"
+	@echo "Installed $(DESTDIR)$(PREFIX)/bin/zbsync"
+
+## demo: build, start the sandbox with a seeded store, sync into it as a user would, show the result
+demo: deps
+	$(SWIFT) build $(SWIFT_BUILD_FLAGS)
+	./scripts/demo.sh "$$($(SWIFT) build --show-bin-path)/zbsync"
+
+clean:
+	rm -rf .build

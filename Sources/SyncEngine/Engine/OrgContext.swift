@@ -1,0 +1,95 @@
+import Foundation
+
+/// Organization facts the executor resolves lazily and caches in the mappings table so later runs make
+/// no calls for them: taxes by rate (`tax:<rate>`), accounts by name (`account:<name>`), the generic item.
+public actor OrgContext {
+    private let sink: ZohoBooksSink
+    private let store: MappingStore
+    private let clock: SyncClock
+    private let settings: MappingSettings
+    private var taxesListed = false
+    private var accountsListed = false
+
+    public init(sink: ZohoBooksSink, store: MappingStore, clock: SyncClock, settings: MappingSettings) {
+        self.sink = sink; self.store = store; self.clock = clock; self.settings = settings
+    }
+
+    /// The Zoho tax with exactly `rate` percent, created when missing and `taxes.mode = create`.
+    public func tax(rate: Decimal, name: String) async throws -> ZohoTax {
+        let key = "tax:" + rate.plainString
+        if let m = try store.mapping(key) {
+            return ZohoTax(taxID: m.zohoID, name: m.zohoNumber ?? name, percentage: rate)
+        }
+        if !taxesListed {
+            let taxes = try await sink.taxes()
+            taxesListed = true
+            var records: [MappingRecord] = []
+            var seen = Set<String>()
+            for t in taxes where t.type != "compound_tax" {
+                let k = "tax:" + t.percentage.plainString
+                guard !seen.contains(k) else { continue }
+                seen.insert(k)
+                records.append(MappingRecord(entityKey: k, zohoID: t.taxID, zohoNumber: t.name, fingerprint: "",
+                                             zohoStatus: "active", updatedAt: clock.now()))
+            }
+            try store.upsertMappings(records)
+            if let m = try store.mapping(key) {
+                return ZohoTax(taxID: m.zohoID, name: m.zohoNumber ?? name, percentage: rate)
+            }
+        }
+        guard settings.taxMode == .create else {
+            throw RemoteError.rejected(.zoho, status: 0, code: nil,
+                message: "Zoho has no tax of \(rate.plainString)%; create one in Zoho Books or set taxes.mode = create")
+        }
+        let taxName = name.isEmpty ? "Tax \(rate.plainString)%" : name
+        let created: ZohoTax
+        do {
+            created = try await sink.createTax(name: String(taxName.prefix(50)), percentage: rate)
+        } catch RemoteError.duplicate {
+            // The name is taken by a tax of another rate: make the name carry the rate.
+            created = try await sink.createTax(name: "\(taxName.prefix(40)) \(rate.plainString)%", percentage: rate)
+        }
+        try store.upsertMapping(MappingRecord(entityKey: key, zohoID: created.taxID, zohoNumber: created.name, fingerprint: "",
+                                              zohoStatus: "active", updatedAt: clock.now()))
+        return created
+    }
+
+    /// The account id for a configured account name or id (nil config → nil, Zoho's default).
+    public func accountID(_ nameOrID: String?) async throws -> String? {
+        guard let wanted = nameOrID?.trimmingCharacters(in: .whitespaces), !wanted.isEmpty else { return nil }
+        let key = "account:" + wanted.lowercased()
+        if let m = try store.mapping(key) { return m.zohoID }
+        if !accountsListed {
+            let accounts = try await sink.accounts()
+            accountsListed = true
+            if let a = accounts.first(where: { $0.accountID == wanted || $0.name.lowercased() == wanted.lowercased() }) {
+                try store.upsertMapping(MappingRecord(entityKey: key, zohoID: a.accountID, zohoNumber: a.name, fingerprint: "",
+                                                      zohoStatus: "active", updatedAt: clock.now()))
+                return a.accountID
+            }
+        }
+        throw RemoteError.rejected(.zoho, status: 0, code: nil,
+            message: "Zoho has no account named \"\(wanted)\"; fix payments.account or refunds.account in zbsync.conf")
+    }
+
+    /// SKU of the item used for lines whose product has no SKU or no item.
+    public static let genericSKU = "ZBSYNC-GENERIC"
+
+    /// The generic item's id (found by SKU or created once).
+    public func genericItemID() async throws -> String {
+        let key = EntityKey.sku(Self.genericSKU)
+        if let m = try store.mapping(key) { return m.zohoID }
+        let item: ZohoItem
+        if let found = try await sink.items(sku: Self.genericSKU).first {
+            item = found
+        } else {
+            var draft = ItemDraft(name: String(settings.genericItemName.prefix(100)), sku: Self.genericSKU, rate: 0)
+            draft.productType = "goods"
+            draft.description = "Lines from BigCommerce without a SKU"
+            item = try await sink.createItem(draft)
+        }
+        try store.upsertMapping(MappingRecord(entityKey: key, zohoID: item.itemID, zohoNumber: item.name, fingerprint: "",
+                                              zohoStatus: "active", updatedAt: clock.now()))
+        return item.itemID
+    }
+}

@@ -1,0 +1,327 @@
+import Foundation
+
+/// What a sync (or backfill, or replay) should do.
+public struct SyncOptions: Sendable, Equatable {
+    /// Plan and report only: no Zoho writes, no cursor moves, no inbox changes.
+    public var dryRun = false
+    /// Only drain the webhook inbox (no polling).
+    public var inboxOnly = false
+    /// Skip the push (plan and journal only).
+    public var skipPush = false
+    public init() {}
+}
+
+/// A one-off window for `backfill`.
+public struct BackfillWindow: Sendable, Equatable {
+    public var since: Date
+    public var until: Date?
+    public init(since: Date, until: Date?) { self.since = since; self.until = until }
+    /// The cursor name of this window, so an interrupted backfill resumes where it stopped.
+    public var stream: String {
+        let f = ISO8601DateFormatter()
+        return "backfill:" + f.string(from: since) + "/" + (until.map { f.string(from: $0) } ?? "open")
+    }
+}
+
+/// Figures of one run, for the summary, `status` and the `runs` table.
+public struct SyncReport: Sendable, Equatable {
+    public var ordersSeen = 0
+    public var refundsSeen = 0
+    public var customersSeen = 0
+    public var deliveries = 0
+    public var planned = 0
+    public var quarantined = 0
+    public var attention = 0
+    /// The plan, kept for `--dry-run`.
+    public var plan = SyncPlan()
+    public var push = PushReport()
+    public var windows: [String] = []
+    public init() {}
+
+    public var counts: [String: Int] {
+        var c: [String: Int] = [
+            "orders_seen": ordersSeen, "refunds_seen": refundsSeen, "customers_seen": customersSeen, "deliveries": deliveries,
+            "planned": planned, "quarantined": quarantined, "attention": attention + push.attention,
+            "done": push.done, "adopted": push.adopted, "failed": push.failed, "dead": push.dead, "unknown": push.unknown,
+            "deferred": push.deferred, "totals_corrected": push.totalsCorrected,
+        ]
+        for (k, v) in push.completedByKind { c["done." + k] = v }
+        return c
+    }
+}
+
+/// Reads BigCommerce since the cursors, plans, journals (with the cursor, in one transaction) and pushes.
+///
+/// Invariant: a cursor moves only in the transaction that journals the operations for every record up to
+/// it; a record that cannot be read or mapped is quarantined (shown by `status`) and never blocks the rest.
+public final class SyncRunner: @unchecked Sendable {
+    let source: BigCommerceSource
+    let sink: ZohoBooksSink
+    let store: StateStore
+    let clock: SyncClock
+    let logger: Logger
+    let settings: SyncSettings
+    let runID: String
+    /// Orders read in this run, so a refund of one of them costs no extra read.
+    private var orderCache: [Int64: BCOrder] = [:]
+    private static let maxPages = 20_000
+
+    public init(source: BigCommerceSource, sink: ZohoBooksSink, store: StateStore, clock: SyncClock, logger: Logger,
+                settings: SyncSettings, runID: String) {
+        self.source = source; self.sink = sink; self.store = store; self.clock = clock; self.logger = logger
+        self.settings = settings; self.runID = runID
+    }
+
+    public lazy var executor = Executor(sink: sink, store: store, clock: clock, logger: logger, settings: settings, runID: runID)
+
+    // MARK: Entry points
+
+    /// The cron job: inbox, then the three streams, then the push.
+    public func sync(_ options: SyncOptions, progress: ((PushReport) -> Void)? = nil) async throws -> SyncReport {
+        var report = SyncReport()
+        let serverNow = try await source.serverTime()
+        let hi = serverNow.addingTimeInterval(-settings.lag)
+        try await drainInbox(options, report: &report)
+        if !options.inboxOnly {
+            try await pollOrders(stream: "orders", from: nil, to: hi, options: options, report: &report)
+            try await pollRefunds(to: hi, options: options, report: &report)
+            try await pollCustomers(to: hi, options: options, report: &report)
+        }
+        if !options.dryRun, !options.skipPush {
+            report.push = await executor.push(progress: progress)
+        }
+        return report
+    }
+
+    /// History import over a window, with its own resumable cursor.
+    public func backfill(_ window: BackfillWindow, options: SyncOptions, progress: ((PushReport) -> Void)? = nil) async throws -> SyncReport {
+        var report = SyncReport()
+        let serverNow = try await source.serverTime()
+        let upper = min(window.until ?? serverNow, serverNow.addingTimeInterval(-settings.lag))
+        try await pollOrders(stream: window.stream, from: window.since, to: upper, options: options, report: &report, byCreation: true)
+        if !options.dryRun, !options.skipPush {
+            report.push = await executor.push(progress: progress)
+        }
+        return report
+    }
+
+    /// Re-reads one order (and its refunds) and re-plans it; pushes only what concerns it.
+    public func replay(orderID: Int64, options: SyncOptions) async throws -> SyncReport {
+        var report = SyncReport()
+        guard let order = try await source.order(id: orderID) else {
+            throw RemoteError.notFound(.bigcommerce, "order \(orderID)")
+        }
+        let change = try await enrich(order)
+        var changes = SourceChanges(orders: [change])
+        for refund in try await source.refunds(orderID: orderID) {
+            changes.refunds.append(RefundChange(refund: refund, order: change.order))
+        }
+        report.ordersSeen = 1
+        report.refundsSeen = changes.refunds.count
+        try commit(changes, cursors: [], options: options, report: &report)
+        if !options.dryRun, !options.skipPush {
+            var keys: Set<String> = [EntityKey.order(orderID)]
+            for op in report.plan.operations { keys.insert(op.entityKey) }
+            report.push = await executor.push(onlyEntityKeys: keys)
+        }
+        return report
+    }
+
+    // MARK: Inbox
+
+    func drainInbox(_ options: SyncOptions, report: inout SyncReport) async throws {
+        var rounds = 0
+        while rounds < 100 {
+            rounds += 1
+            let deliveries = try store.unprocessedDeliveries(limit: 200)
+            if deliveries.isEmpty { return }
+            var changes = SourceChanges()
+            var orderIDs: [Int64] = []
+            var customerIDs: [Int64] = []
+            var refundOrders: [Int64] = []
+            for d in deliveries {
+                if d.scope.hasPrefix("store/customer") { customerIDs.append(d.entityID) }
+                else if d.scope.hasPrefix("store/order/refund") { refundOrders.append(d.entityID); orderIDs.append(d.entityID) }
+                else if d.scope.hasPrefix("store/order") { orderIDs.append(d.entityID) }
+            }
+            var seen = Set<Int64>()
+            for id in orderIDs where seen.insert(id).inserted {
+                if let order = try await source.order(id: id) {
+                    changes.orders.append(try await enrich(order))
+                }
+            }
+            for id in Set(refundOrders) {
+                guard let order = orderCache[id] else { continue }
+                for refund in try await source.refunds(orderID: id) { changes.refunds.append(RefundChange(refund: refund, order: order)) }
+            }
+            if !customerIDs.isEmpty { changes.customers = try await source.customers(ids: Array(Set(customerIDs)).sorted()) }
+            report.deliveries += deliveries.count
+            report.ordersSeen += changes.orders.count
+            report.refundsSeen += changes.refunds.count
+            report.customersSeen += changes.customers.count
+            try commit(changes, cursors: [], options: options, report: &report)
+            if options.dryRun { return }
+            try store.markProcessed(deliveryIDs: deliveries.map(\.deliveryID), at: clock.now())
+        }
+    }
+
+    // MARK: Orders
+
+    /// Reads orders modified (or, for a backfill, created) in the window, keyset-paged on id so edits during
+    /// the scan neither skip nor repeat rows. The cursor moves to the window's end with the last page.
+    func pollOrders(stream: String, from explicitStart: Date?, to hi: Date, options: SyncOptions, report: inout SyncReport,
+                    byCreation: Bool = false) async throws {
+        let cursor = try store.cursor(stream)
+        let lo: Date
+        var minID: Int64 = 0
+        if byCreation {
+            lo = explicitStart ?? settings.start
+            // A backfill cursor records the last id it journaled; it resumes after it.
+            if let cursor, cursor.id > 0 { minID = cursor.id + 1 }
+            if let cursor, cursor.id < 0 { return }
+        } else {
+            let start = cursor?.timestamp ?? settings.start
+            lo = max(settings.start, start.addingTimeInterval(-settings.lookback))
+        }
+        guard hi > lo else { return }
+        report.windows.append("\(stream) \(Self.iso(lo)) … \(Self.iso(hi))")
+        var pages = 0
+        while pages < Self.maxPages {
+            pages += 1
+            var q = OrderQuery()
+            if byCreation { q.createdFrom = lo; q.createdTo = hi } else { q.modifiedFrom = lo; q.modifiedTo = hi }
+            q.minID = minID > 0 ? minID : nil
+            q.sort = "id:asc"
+            q.limit = settings.pageSize
+            let page = try await source.orders(q)
+            var changes = SourceChanges(rejected: page.rejected)
+            for order in page.records {
+                do {
+                    changes.orders.append(try await enrich(order))
+                    if order.statusID == 4 || order.statusID == 14, byCreation {
+                        for refund in try await source.refunds(orderID: order.id) {
+                            changes.refunds.append(RefundChange(refund: refund, order: orderCache[order.id] ?? order))
+                        }
+                    }
+                } catch let error as RemoteError {
+                    if case .malformed(_, let m) = error {
+                        changes.rejected.append(RejectedRecord(entityKey: EntityKey.order(order.id), reason: m))
+                    } else { throw error }
+                }
+            }
+            let maxID = page.records.map(\.id).max() ?? minID
+            let last = page.isLastPage || page.records.isEmpty
+            var cursors: [StreamCursor] = []
+            if byCreation {
+                cursors = [StreamCursor(stream: stream, timestamp: lo, id: last ? -1 : maxID)]
+            } else if last {
+                cursors = [StreamCursor(stream: stream, timestamp: hi, id: 0)]
+            }
+            report.ordersSeen += page.records.count
+            report.refundsSeen += changes.refunds.count
+            try commit(changes, cursors: cursors, options: options, report: &report)
+            if last { return }
+            minID = maxID + 1
+        }
+        logger.warning("stopped reading \(stream) after \(Self.maxPages) pages; the next run continues")
+    }
+
+    /// Loads what an order's mapping needs: lines, shipping, fees, taxes and transactions.
+    func enrich(_ input: BCOrder) async throws -> OrderChange {
+        var order = input
+        if order.products == nil { order.products = try await source.orderProducts(orderID: order.id) }
+        if order.shipping == nil { order.shipping = try await source.orderShipping(orderID: order.id) }
+        if order.fees == nil { order.fees = try await source.orderFees(orderID: order.id) }
+        if order.taxes == nil { order.taxes = order.totalTax == 0 ? [] : try await source.orderTaxes(orderID: order.id) }
+        let transactions = MappingAdapter.disposition(order: order, hasInvoice: false, settings: settings.mapping).isInvoice
+            ? try await source.transactions(orderID: order.id) : []
+        orderCache[order.id] = order
+        return OrderChange(order: order, transactions: transactions)
+    }
+
+    // MARK: Refunds
+
+    func pollRefunds(to hi: Date, options: SyncOptions, report: inout SyncReport) async throws {
+        let stream = "refunds"
+        let cursor = try store.cursor(stream)
+        let lo = max(settings.start, (cursor?.timestamp ?? settings.start).addingTimeInterval(-settings.lookback))
+        guard hi > lo else { return }
+        report.windows.append("\(stream) \(Self.iso(lo)) … \(Self.iso(hi))")
+        var page = 1
+        while page <= Self.maxPages {
+            let result = try await source.refunds(createdFrom: lo, createdTo: hi, page: page, limit: settings.pageSize)
+            var changes = SourceChanges(rejected: result.rejected)
+            let known = try store.mappings(result.records.map { EntityKey.refund($0.id) })
+            for refund in result.records where known[EntityKey.refund(refund.id)] == nil {
+                let order: BCOrder?
+                if let cached = orderCache[refund.orderID] { order = cached } else if let fetched = try await source.order(id: refund.orderID) {
+                    order = try await enrich(fetched).order
+                } else { order = nil }
+                guard let order else {
+                    changes.rejected.append(RejectedRecord(entityKey: EntityKey.refund(refund.id), reason: "its order \(refund.orderID) cannot be read"))
+                    continue
+                }
+                changes.refunds.append(RefundChange(refund: refund, order: order))
+            }
+            report.refundsSeen += result.records.count
+            let last = result.isLastPage || result.records.isEmpty
+            try commit(changes, cursors: last ? [StreamCursor(stream: stream, timestamp: hi)] : [], options: options, report: &report)
+            if last { return }
+            page += 1
+        }
+    }
+
+    // MARK: Customers
+
+    func pollCustomers(to hi: Date, options: SyncOptions, report: inout SyncReport) async throws {
+        let stream = "customers"
+        let cursor = try store.cursor(stream)
+        let lo = max(settings.start, (cursor?.timestamp ?? settings.start).addingTimeInterval(-settings.lookback))
+        guard hi > lo else { return }
+        report.windows.append("\(stream) \(Self.iso(lo)) … \(Self.iso(hi))")
+        var after: String? = nil
+        var pages = 0
+        while pages < Self.maxPages {
+            pages += 1
+            let result = try await source.customers(modifiedFrom: lo, modifiedTo: hi, after: after, limit: settings.pageSize)
+            let changes = SourceChanges(customers: result.records, rejected: result.rejected)
+            report.customersSeen += result.records.count
+            let last = result.isLastPage || result.records.isEmpty || result.nextCursor == nil
+            try commit(changes, cursors: last ? [StreamCursor(stream: stream, timestamp: hi)] : [], options: options, report: &report)
+            if last { return }
+            after = result.nextCursor
+        }
+    }
+
+    // MARK: Planning and journaling
+
+    /// Plans `changes` against the stored mappings and journals the operations with `cursors` in one
+    /// transaction (nothing is written on a dry run).
+    func commit(_ changes: SourceChanges, cursors: [StreamCursor], options: SyncOptions, report: inout SyncReport) throws {
+        let keys = Planner.mappingKeys(for: changes, settings: settings.mapping)
+        let known = try store.mappings(keys)
+        let plan = Planner.plan(changes, mappings: known, settings: settings.mapping)
+        report.plan.operations += plan.operations
+        report.plan.problems += plan.problems
+        report.plan.skips += plan.skips
+        report.plan.cleared += plan.cleared
+        report.planned += plan.operations.count
+        report.quarantined += plan.problems.filter { $0.kind == "quarantine" }.count
+        report.attention += plan.problems.filter { $0.kind == "attention" }.count
+        guard !options.dryRun else { return }
+        let now = clock.now()
+        try store.commitPlan(plan.operations, cursors: cursors, at: now)
+        for problem in plan.problems {
+            try store.raiseAttention(kind: problem.kind, entityKey: problem.entityKey, message: problem.message, at: now)
+            try store.appendAudit(AuditEvent(time: now, runID: runID, entityKey: problem.entityKey, action: "plan", outcome: problem.kind,
+                                             message: problem.message))
+            logger.warning("\(problem.entityKey) \(problem.kind): \(problem.message)")
+        }
+        for key in plan.cleared { try store.resolveAttention(kind: "quarantine", entityKey: key, at: now) }
+    }
+
+    static func iso(_ d: Date) -> String {
+        let f = ISO8601DateFormatter()
+        return f.string(from: d)
+    }
+}
