@@ -284,12 +284,12 @@ class StorePlan:
             if status in (4, 14):
                 kind = s.get("refund") or ("full" if status == 4 else rng.choice(["partial", "partial+shipping"]))
                 sk["refund_kind"] = kind
-                t1 = min(now - 300, created + rng.randint(3600, 4 * 86400))
-                self.refund_slots.append({"order_id": oid, "created": max(created + 1, t1), "index": 0, "kind": kind})
+                t1 = max(created + 1, min(now - 300, created + rng.randint(3600, 4 * 86400)))
+                self.refund_slots.append({"order_id": oid, "created": t1, "index": 0, "kind": kind})
+                last = t1
                 if kind == "partial+shipping":
-                    t2 = min(now - 200, t1 + rng.randint(600, 86400))
-                    self.refund_slots.append({"order_id": oid, "created": max(t1, t2), "index": 1, "kind": "shipping"})
-                last = max(r["created"] for r in self.refund_slots if r["order_id"] == oid)
+                    last = max(t1, min(now - 200, t1 + rng.randint(600, 86400)))
+                    self.refund_slots.append({"order_id": oid, "created": last, "index": 1, "kind": "shipping"})
                 sk["modified"] = max(sk["modified"], last)
         # Orders modified in the same second (beyond equal creation times).
         oids = list(self.orders)
@@ -379,8 +379,9 @@ class StorePlan:
         fee = D("1.50") if (s.get("fee") or rng.random() < 0.04) else ZERO
         if sk.get("refund_kind") == "partial+shipping" and shipping == ZERO:
             shipping = price(D("5.99"))
+        shipping_taxed = s.get("shipping_taxed", rng.random() < 0.85)
         if s.get("rounding_case"):
-            coupon, manual = None, ZERO
+            coupon, manual, shipping_taxed = None, ZERO, True
             self._force_rounding_case(rng, lines, [shipping, handling], tax[1], inclusive, price)
         status = sk["status"]
         payment = s.get("payment") or {
@@ -392,7 +393,7 @@ class StorePlan:
             "id": oid, "customer_id": sk["customer_id"], "billing": billing, "created": sk["created"],
             "modified": sk["modified"], "status_id": status, "currency": currency, "inclusive": inclusive,
             "tax_name": tax[0], "tax_pct": tax[1], "lines": lines, "coupon": coupon, "manual_discount": manual,
-            "shipping": shipping, "shipping_taxed": s.get("shipping_taxed", rng.random() < 0.85),
+            "shipping": shipping, "shipping_taxed": shipping_taxed,
             "handling": handling, "fee": fee,
             "store_credit": price(D("10.00")) if (s.get("store_credit") or rng.random() < 0.04) else ZERO,
             "gift_certificate": price(D("25.00")) if (s.get("gift_certificate") or rng.random() < 0.03) else ZERO,
@@ -423,20 +424,30 @@ class StorePlan:
         spec = self.spec_for(oid)
         order = build_order(spec, self.store_hash)
         if spec.get("refund_kind"):
-            for slot in self.refund_slots:
-                if slot["order_id"] == oid:
-                    add_refund(order, self._refund_from_slot(order, slot))
+            for slot in self._slots_by_order().get(oid, []):
+                add_refund(order, self._refund_from_slot(order, slot))
         return order
+
+    def _slots_by_order(self) -> dict:
+        if getattr(self, "_slot_index", None) is None:
+            self._slot_index = {}
+            for slot in self.refund_slots:
+                self._slot_index.setdefault(slot["order_id"], []).append(slot)
+        return self._slot_index
 
     def _refund_from_slot(self, order: dict, slot: dict) -> dict:
         kind = slot["kind"]
+        left = D(order["total_inc_tax"]) - sum((D(str(r["total_amount"])) for r in order["_refunds"]), ZERO)
+        line = next((l for l in order["_products"] if not l["parent_order_product_id"]
+                     and D(l["discounted_total_inc_tax"]) > 0), None)
         if kind == "full":
             req = {"full": True}
-        elif kind == "shipping":
+        elif kind == "shipping" and D(order["shipping_cost_inc_tax"]) > 0:
             req = {"items": [{"item_type": "SHIPPING", "item_id": order["_shipping"][0]["id"]}]}
-        else:
-            line = next(l for l in order["_products"] if not l["parent_order_product_id"])
+        elif kind != "shipping" and line is not None:
             req = {"items": [{"item_type": "PRODUCT", "item_id": line["id"], "quantity": 1}]}
+        else:
+            req = {"amount": min(D("1.00"), left)}
         req["reason"] = {"full": "Customer returned the order", "shipping": "Late delivery"}.get(kind, "Damaged item")
         return build_refund(order, req, slot["id"], slot["created"])
 
@@ -507,7 +518,7 @@ def build_order(spec: dict, store_hash: str = "sbx1a2b3c") -> dict:
                 coupon_total += amt
     if manual and top_lines:
         base = sum(p["_basis_total"] - p["_disc"] for p in top_lines)
-        manual = min(manual, base)
+        manual = min(manual, r2(base / 2))
         left = manual
         for i, p in enumerate(top_lines):
             share = left if i == len(top_lines) - 1 else r2(manual * (p["_basis_total"] - p["_disc"]) / base) if base else ZERO

@@ -4,6 +4,8 @@ import SyncEngine
 // MARK: LimiterStateStore
 
 extension SQLiteStateStore {
+    /// `body` runs inside the transaction and under the store's lock: it must be quick and must not
+    /// call back into the store.
     public func updateLimiterState<T>(_ body: (inout LimiterState?) throws -> T) throws -> T {
         // One IMMEDIATE transaction: the write lock is held from the read to the write, so two
         // processes sharing the budget cannot both spend the same token.

@@ -46,7 +46,10 @@ public final class SQLiteStateStore: StateStore, @unchecked Sendable {
     /// The id of the master key new secrets are encrypted with.
     public var activeKeyID: String { lock.withLock { vault.keyID } }
 
-    /// The schema version (`PRAGMA user_version`).
+    /// The schema version this program creates and understands.
+    public static var currentSchemaVersion: Int { Schema.currentVersion }
+
+    /// The schema version of the open database (`PRAGMA user_version`).
     public func schemaVersion() throws -> Int { try withDatabase { try Schema.userVersion($0) } }
 
     /// Runs the migrations again (a no-op when the schema is current).

@@ -7,9 +7,9 @@ import Foundation
 /// `user_version` to N, so a crash leaves the database at N-1 or N, never in between. Running `migrate`
 /// again is a no-op. A database newer than this program is refused rather than touched.
 /// Dates are REAL unix seconds; JSON columns are TEXT.
-public enum Schema {
+enum Schema {
     /// `PRAGMA application_id`: "ZBSY" in ASCII, so `file` and other tools can tell the database apart.
-    public static let applicationID: Int32 = 0x5A42_5359
+    static let applicationID: Int32 = 0x5A42_5359
 
     /// Migrations in order; index + 1 is the version each produces. Append only: never edit one that shipped.
     static let migrations: [String] = [
@@ -132,10 +132,10 @@ public enum Schema {
     ]
 
     /// The version this program's schema reaches.
-    public static var currentVersion: Int { migrations.count }
+    static var currentVersion: Int { migrations.count }
 
     /// Brings the database up to `currentVersion`. Safe to call on every open.
-    public static func migrate(_ db: Database) throws {
+    static func migrate(_ db: Database) throws {
         try checkApplicationID(db)
         for (offset, sql) in migrations.enumerated() {
             let version = offset + 1
@@ -156,7 +156,7 @@ public enum Schema {
     }
 
     /// `PRAGMA user_version`.
-    public static func userVersion(_ db: Database) throws -> Int {
+    static func userVersion(_ db: Database) throws -> Int {
         try db.scalarInt("PRAGMA user_version") ?? 0
     }
 

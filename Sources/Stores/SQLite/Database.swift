@@ -7,7 +7,7 @@ import Darwin
 #endif
 
 /// How a transaction takes its locks. https://www.sqlite.org/lang_transaction.html
-public enum TransactionKind: String, Sendable {
+enum TransactionKind: String, Sendable {
     case deferred = "DEFERRED"
     /// Takes the write lock at BEGIN, so a write never fails half-way with an unfixable `SQLITE_BUSY`.
     case immediate = "IMMEDIATE"
@@ -19,14 +19,14 @@ public enum TransactionKind: String, Sendable {
 /// Invariants after `init`: extended result codes on, `journal_mode=WAL` (checked), `synchronous=FULL`,
 /// `foreign_keys=ON`, a busy timeout, and the database file (and its -wal/-shm files) at mode 0600.
 /// A `Database` is not thread-safe: use it from one thread at a time (the owner serializes access).
-public final class Database {
+final class Database {
     let handle: OpaquePointer
     /// The database file's path.
-    public let path: String
+    let path: String
     private var statementCache: [String: Statement] = [:]
 
     /// Opens (creating if needed) the database at `path`.
-    public init(path: String, busyTimeoutMs: Int32 = 5000) throws {
+    init(path: String, busyTimeoutMs: Int32 = 5000) throws {
         self.path = path
         try Database.createPrivateFile(path)
 
@@ -104,19 +104,19 @@ public final class Database {
     // MARK: Running SQL
 
     /// Runs one or more statements that take no parameters (schema, PRAGMAs, BEGIN/COMMIT).
-    public func execute(_ sql: String) throws {
+    func execute(_ sql: String) throws {
         let rc = sqlite3_exec(handle, sql, nil, nil, nil)
         guard rc == SQLITE_OK else { throw SQLiteError(code: rc, db: handle) }
     }
 
     /// A new statement, finalized when released.
-    public func prepare(_ sql: String) throws -> Statement {
+    func prepare(_ sql: String) throws -> Statement {
         try Statement(db: handle, sql: sql)
     }
 
     /// A statement kept for the connection's lifetime and reused on every call with the same SQL.
     /// The caller must finish with it (the `Statement` helpers reset it) before asking for it again.
-    public func cachedStatement(_ sql: String) throws -> Statement {
+    func cachedStatement(_ sql: String) throws -> Statement {
         if let cached = statementCache[sql] { return cached }
         let statement = try Statement(db: handle, sql: sql, persistent: true)
         statementCache[sql] = statement
@@ -124,42 +124,42 @@ public final class Database {
     }
 
     /// Runs a statement that returns no rows, with `values` bound to its placeholders.
-    public func run(_ sql: String, _ values: [(any SQLBindable)?] = []) throws {
+    func run(_ sql: String, _ values: [(any SQLBindable)?] = []) throws {
         try cachedStatement(sql).execute(values)
     }
 
     /// Every row of a query, read through `read`.
-    public func query<T>(_ sql: String, _ values: [(any SQLBindable)?] = [], _ read: (Statement) throws -> T) throws -> [T] {
+    func query<T>(_ sql: String, _ values: [(any SQLBindable)?] = [], _ read: (Statement) throws -> T) throws -> [T] {
         try cachedStatement(sql).rows(values, read)
     }
 
     /// The first row of a query, if any.
-    public func queryFirst<T>(_ sql: String, _ values: [(any SQLBindable)?] = [], _ read: (Statement) throws -> T) throws -> T? {
+    func queryFirst<T>(_ sql: String, _ values: [(any SQLBindable)?] = [], _ read: (Statement) throws -> T) throws -> T? {
         try cachedStatement(sql).firstRow(values, read)
     }
 
-    public func scalarInt(_ sql: String, _ values: [(any SQLBindable)?] = []) throws -> Int? {
+    func scalarInt(_ sql: String, _ values: [(any SQLBindable)?] = []) throws -> Int? {
         try queryFirst(sql, values) { $0.optionalInt(0) } ?? nil
     }
 
-    public func scalarString(_ sql: String, _ values: [(any SQLBindable)?] = []) throws -> String? {
+    func scalarString(_ sql: String, _ values: [(any SQLBindable)?] = []) throws -> String? {
         try queryFirst(sql, values) { $0.optionalString(0) } ?? nil
     }
 
     /// Rows changed by the last INSERT, UPDATE or DELETE.
-    public var changes: Int { Int(sqlite3_changes64(handle)) }
+    var changes: Int { Int(sqlite3_changes64(handle)) }
 
     /// The rowid of the last successful INSERT.
-    public var lastInsertRowID: Int64 { sqlite3_last_insert_rowid(handle) }
+    var lastInsertRowID: Int64 { sqlite3_last_insert_rowid(handle) }
 
     /// True outside a transaction.
-    public var isAutocommit: Bool { sqlite3_get_autocommit(handle) != 0 }
+    var isAutocommit: Bool { sqlite3_get_autocommit(handle) != 0 }
 
     // MARK: Transactions
 
     /// Runs `body` in a transaction: COMMIT when it returns, ROLLBACK when it (or the COMMIT) throws.
     /// Writes use `.immediate` so the write lock is taken up front.
-    public func transaction<T>(_ kind: TransactionKind = .immediate, _ body: () throws -> T) throws -> T {
+    func transaction<T>(_ kind: TransactionKind = .immediate, _ body: () throws -> T) throws -> T {
         try execute("BEGIN \(kind.rawValue) TRANSACTION")
         do {
             let result = try body()

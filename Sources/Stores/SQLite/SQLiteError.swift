@@ -6,14 +6,14 @@ import SyncEngine
 /// Invariant: never holds a bound value. SQLite's messages name tables, columns and constraints, not
 /// the data, and every value reaches SQLite through a placeholder, so nothing here can leak personal
 /// data or a secret.
-public struct SQLiteError: Error, Equatable, CustomStringConvertible {
+struct SQLiteError: Error, Equatable, CustomStringConvertible {
     /// The primary result code (`SQLITE_BUSY`, `SQLITE_CONSTRAINT`, …).
-    public var resultCode: Int32
+    var resultCode: Int32
     /// The extended result code (`SQLITE_CONSTRAINT_UNIQUE`, `SQLITE_IOERR_FSYNC`, …).
-    public var extendedResultCode: Int32
-    public var message: String
+    var extendedResultCode: Int32
+    var message: String
 
-    public init(extendedResultCode: Int32, message: String) {
+    init(extendedResultCode: Int32, message: String) {
         self.resultCode = extendedResultCode & 0xFF
         self.extendedResultCode = extendedResultCode
         self.message = message
@@ -29,12 +29,12 @@ public struct SQLiteError: Error, Equatable, CustomStringConvertible {
         self.init(extendedResultCode: chosen, message: text)
     }
 
-    public var description: String {
+    var description: String {
         "SQLite error \(resultCode) (extended \(extendedResultCode)): \(message)"
     }
 
     /// The port-level kind of this failure.
-    public var kind: StoreError.Kind {
+    var kind: StoreError.Kind {
         switch resultCode {
         case SQLITE_BUSY, SQLITE_LOCKED: return .busy
         case SQLITE_CORRUPT, SQLITE_NOTADB, SQLITE_FORMAT: return .corrupt
@@ -48,5 +48,5 @@ public struct SQLiteError: Error, Equatable, CustomStringConvertible {
     }
 
     /// The same failure as the ports report it.
-    public var storeError: StoreError { StoreError(kind, description) }
+    var storeError: StoreError { StoreError(kind, description) }
 }

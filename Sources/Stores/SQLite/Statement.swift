@@ -5,7 +5,7 @@ import Foundation
 let SQLITE_TRANSIENT = unsafeBitCast(OpaquePointer(bitPattern: -1), to: sqlite3_destructor_type.self)
 
 /// A value SQLite stores: one of its five storage classes.
-public enum SQLValue: Equatable, Sendable {
+enum SQLValue: Equatable, Sendable {
     case null
     case integer(Int64)
     case real(Double)
@@ -14,30 +14,30 @@ public enum SQLValue: Equatable, Sendable {
 }
 
 /// A Swift value that binds to a statement parameter. Dates bind as REAL unix seconds.
-public protocol SQLBindable {
+protocol SQLBindable {
     var sqlValue: SQLValue { get }
 }
 
-extension Int64: SQLBindable { public var sqlValue: SQLValue { .integer(self) } }
-extension Int: SQLBindable { public var sqlValue: SQLValue { .integer(Int64(self)) } }
-extension Int32: SQLBindable { public var sqlValue: SQLValue { .integer(Int64(self)) } }
-extension Bool: SQLBindable { public var sqlValue: SQLValue { .integer(self ? 1 : 0) } }
-extension Double: SQLBindable { public var sqlValue: SQLValue { .real(self) } }
-extension String: SQLBindable { public var sqlValue: SQLValue { .text(self) } }
-extension Data: SQLBindable { public var sqlValue: SQLValue { .blob(self) } }
-extension Date: SQLBindable { public var sqlValue: SQLValue { .real(timeIntervalSince1970) } }
-extension SQLValue: SQLBindable { public var sqlValue: SQLValue { self } }
+extension Int64: SQLBindable { var sqlValue: SQLValue { .integer(self) } }
+extension Int: SQLBindable { var sqlValue: SQLValue { .integer(Int64(self)) } }
+extension Int32: SQLBindable { var sqlValue: SQLValue { .integer(Int64(self)) } }
+extension Bool: SQLBindable { var sqlValue: SQLValue { .integer(self ? 1 : 0) } }
+extension Double: SQLBindable { var sqlValue: SQLValue { .real(self) } }
+extension String: SQLBindable { var sqlValue: SQLValue { .text(self) } }
+extension Data: SQLBindable { var sqlValue: SQLValue { .blob(self) } }
+extension Date: SQLBindable { var sqlValue: SQLValue { .real(timeIntervalSince1970) } }
+extension SQLValue: SQLBindable { var sqlValue: SQLValue { self } }
 
 /// A prepared statement. Prepared in `init`, finalized in `deinit`, so its lifetime is the object's.
 ///
 /// Invariants: belongs to one `Database` and is used under that database's exclusive access; after
 /// use it is `reset()` so that a half-read SELECT never keeps a read transaction (and a WAL snapshot)
 /// open.
-public final class Statement {
+final class Statement {
     let handle: OpaquePointer
     private let db: OpaquePointer
     /// The SQL text, with placeholders only (never values).
-    public let sql: String
+    let sql: String
 
     init(db: OpaquePointer, sql: String, persistent: Bool = false) throws {
         var stmt: OpaquePointer?
@@ -56,7 +56,7 @@ public final class Statement {
     deinit { sqlite3_finalize(handle) }
 
     /// Resets the statement and binds `values` to its parameters, in order (`nil` binds NULL).
-    public func bind(_ values: [(any SQLBindable)?]) throws {
+    func bind(_ values: [(any SQLBindable)?]) throws {
         reset()
         sqlite3_clear_bindings(handle)
         let expected = Int(sqlite3_bind_parameter_count(handle))
@@ -84,7 +84,7 @@ public final class Statement {
 
     /// Advances one row. Returns true when a row is available, false when the statement is done.
     @discardableResult
-    public func step() throws -> Bool {
+    func step() throws -> Bool {
         let rc = sqlite3_step(handle)
         switch rc {
         case SQLITE_ROW: return true
@@ -97,17 +97,17 @@ public final class Statement {
     }
 
     /// Rewinds the statement, ending any read it holds open. Bindings are kept.
-    public func reset() { sqlite3_reset(handle) }
+    func reset() { sqlite3_reset(handle) }
 
     /// Binds, runs to completion and resets. For statements that return no rows.
-    public func execute(_ values: [(any SQLBindable)?] = []) throws {
+    func execute(_ values: [(any SQLBindable)?] = []) throws {
         try bind(values)
         defer { reset() }
         while try step() {}
     }
 
     /// Binds, collects every row through `read` and resets.
-    public func rows<T>(_ values: [(any SQLBindable)?] = [], _ read: (Statement) throws -> T) throws -> [T] {
+    func rows<T>(_ values: [(any SQLBindable)?] = [], _ read: (Statement) throws -> T) throws -> [T] {
         try bind(values)
         defer { reset() }
         var out: [T] = []
@@ -116,7 +116,7 @@ public final class Statement {
     }
 
     /// Binds and reads the first row, if any, then resets.
-    public func firstRow<T>(_ values: [(any SQLBindable)?] = [], _ read: (Statement) throws -> T) throws -> T? {
+    func firstRow<T>(_ values: [(any SQLBindable)?] = [], _ read: (Statement) throws -> T) throws -> T? {
         try bind(values)
         defer { reset() }
         return try step() ? try read(self) : nil
@@ -124,32 +124,32 @@ public final class Statement {
 
     // MARK: Columns (0-based)
 
-    public func isNull(_ column: Int32) -> Bool { sqlite3_column_type(handle, column) == SQLITE_NULL }
+    func isNull(_ column: Int32) -> Bool { sqlite3_column_type(handle, column) == SQLITE_NULL }
 
-    public func int64(_ column: Int32) -> Int64 { sqlite3_column_int64(handle, column) }
-    public func int(_ column: Int32) -> Int { Int(sqlite3_column_int64(handle, column)) }
-    public func optionalInt64(_ column: Int32) -> Int64? { isNull(column) ? nil : int64(column) }
-    public func optionalInt(_ column: Int32) -> Int? { isNull(column) ? nil : int(column) }
+    func int64(_ column: Int32) -> Int64 { sqlite3_column_int64(handle, column) }
+    func int(_ column: Int32) -> Int { Int(sqlite3_column_int64(handle, column)) }
+    func optionalInt64(_ column: Int32) -> Int64? { isNull(column) ? nil : int64(column) }
+    func optionalInt(_ column: Int32) -> Int? { isNull(column) ? nil : int(column) }
 
-    public func double(_ column: Int32) -> Double { sqlite3_column_double(handle, column) }
-    public func optionalDouble(_ column: Int32) -> Double? { isNull(column) ? nil : double(column) }
+    func double(_ column: Int32) -> Double { sqlite3_column_double(handle, column) }
+    func optionalDouble(_ column: Int32) -> Double? { isNull(column) ? nil : double(column) }
 
     /// A REAL unix-seconds column as a `Date`.
-    public func date(_ column: Int32) -> Date { Date(timeIntervalSince1970: double(column)) }
-    public func optionalDate(_ column: Int32) -> Date? { isNull(column) ? nil : date(column) }
+    func date(_ column: Int32) -> Date { Date(timeIntervalSince1970: double(column)) }
+    func optionalDate(_ column: Int32) -> Date? { isNull(column) ? nil : date(column) }
 
     /// A TEXT column; NULL reads as "".
-    public func string(_ column: Int32) -> String {
+    func string(_ column: Int32) -> String {
         guard let text = sqlite3_column_text(handle, column) else { return "" }
         let count = Int(sqlite3_column_bytes(handle, column))
         return String(decoding: UnsafeBufferPointer(start: text, count: count), as: UTF8.self)
     }
-    public func optionalString(_ column: Int32) -> String? { isNull(column) ? nil : string(column) }
+    func optionalString(_ column: Int32) -> String? { isNull(column) ? nil : string(column) }
 
     /// A BLOB column; NULL reads as empty data.
-    public func data(_ column: Int32) -> Data {
+    func data(_ column: Int32) -> Data {
         guard let bytes = sqlite3_column_blob(handle, column) else { return Data() }
         return Data(bytes: bytes, count: Int(sqlite3_column_bytes(handle, column)))
     }
-    public func optionalData(_ column: Int32) -> Data? { isNull(column) ? nil : data(column) }
+    func optionalData(_ column: Int32) -> Data? { isNull(column) ? nil : data(column) }
 }

@@ -215,7 +215,7 @@ public struct BigCommerceClient: BigCommerceSource {
     /// The page size actually sent: BigCommerce refuses more than 250 (HTTP 413) and less than 1 makes no sense.
     static func clampLimit(_ limit: Int) -> Int { min(maxPageSize, max(1, limit)) }
 
-    // MARK: Paging helpers
+    // MARK: Paging
 
     /// Every row of a v2 sub-resource list, reading `page=1,2,…` with `limit=250` until a short or empty page.
     func v2AllPages(_ path: String, _ extra: [BigCommerceQueryItem] = [], orderID: Int64?) async throws -> [JSON] {

@@ -18,7 +18,11 @@ extension BigCommerceClient {
         let items = try body.v2Array(context: context)
         let (records, rejected) = decodeRecords(items, entity: "order", pathPrefix: "orders", BigCommerceOrderDecoder.order)
         for r in rejected {
-            logger.warning("BigCommerce order quarantined: \(r.reason)", ["bc.entity": r.entityKey])
+            var metadata = ["bc.entity": r.entityKey]
+            if r.entityKey.hasPrefix("order:"), let id = Int64(r.entityKey.dropFirst("order:".count)) {
+                metadata["bc.order_id"] = String(id)
+            }
+            logger.warning("BigCommerce order quarantined: \(r.reason)", metadata)
         }
         return SourcePage(records: records, rejected: rejected, isLastPage: items.count < limit)
     }

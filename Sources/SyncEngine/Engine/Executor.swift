@@ -270,11 +270,11 @@ public final class Executor: @unchecked Sendable {
         let spec = op.payload["spec"] ?? .null
         switch kind {
         case .contactEnsure:
-            return try await ensureContact(try MappingAdapter.contactSpec(json: spec), fingerprint: op.fingerprint)
+            return try await ensureContact(try ContactSpec(json: spec), fingerprint: op.fingerprint)
         case .itemEnsure:
-            return try await ensureItem(try MappingAdapter.itemSpec(json: spec), fingerprint: op.fingerprint)
+            return try await ensureItem(try ItemSpec(json: spec), fingerprint: op.fingerprint)
         case .invoiceEnsure:
-            return try await ensureInvoice(try MappingAdapter.invoiceSpec(json: spec), fingerprint: op.fingerprint,
+            return try await ensureInvoice(try InvoiceSpec(json: spec), fingerprint: op.fingerprint,
                                            uncertain: uncertain, report: &report)
         case .invoiceVoid:
             guard let orderID = op.payload["order_id"]?.int64 else {
@@ -282,9 +282,9 @@ public final class Executor: @unchecked Sendable {
             }
             return try await voidInvoice(orderID: orderID)
         case .paymentEnsure:
-            return try await ensurePayment(try MappingAdapter.paymentSpec(json: spec), fingerprint: op.fingerprint, uncertain: uncertain)
+            return try await ensurePayment(try PaymentSpec(json: spec), fingerprint: op.fingerprint, uncertain: uncertain)
         case .creditNoteEnsure:
-            return try await ensureCreditNote(try MappingAdapter.creditNoteSpec(json: spec), fingerprint: op.fingerprint,
+            return try await ensureCreditNote(try CreditNoteSpec(json: spec), fingerprint: op.fingerprint,
                                               uncertain: uncertain, report: &report)
         }
     }
@@ -320,7 +320,7 @@ public final class Executor: @unchecked Sendable {
             created = try await sink.createContact(draft)
         } catch RemoteError.duplicate {
             // Display names are unique in Zoho; make this one unique with the email (or the key).
-            draft.contactName = MappingAdapter.disambiguated(name: draft.contactName, email: draft.email, key: spec.key)
+            draft.contactName = ContactMapping.disambiguated(name: draft.contactName, email: draft.email, key: spec.key)
             do {
                 created = try await sink.createContact(draft)
             } catch RemoteError.duplicate {
@@ -378,7 +378,7 @@ public final class Executor: @unchecked Sendable {
         do {
             created = try await sink.createItem(draft)
         } catch RemoteError.duplicate {
-            draft.name = MappingAdapter.uniqueItemName(draft.name, sku: spec.sku)
+            draft.name = ItemMapping.uniqueItemName(draft.name, sku: spec.sku)
             created = try await sink.createItem(draft)
         }
         return Applied(mapping: MappingRecord(entityKey: key, zohoID: created.itemID, zohoNumber: created.name, fingerprint: fingerprint,
@@ -416,7 +416,7 @@ public final class Executor: @unchecked Sendable {
             throw RemoteError.rejected(.zoho, status: 0, code: nil, message: "contact \(spec.contactKey) is not in Zoho yet")
         }
         let resolved = try await resolveLines(spec.lines)
-        var draft = MappingAdapter.resolve(spec, customerID: contact.zohoID, itemIDs: resolved.items, genericItemID: resolved.generic, taxIDs: resolved.taxes)
+        var draft = spec.resolve(customerID: contact.zohoID, itemIDs: resolved.items, genericItemID: resolved.generic, taxIDs: resolved.taxes)
 
         var existing = try store.mapping(orderKey)
         var outcome = "ok"
@@ -524,7 +524,7 @@ public final class Executor: @unchecked Sendable {
                            outcome: "adopt", message: "adopted payment \(spec.referenceNumber)")
         }
         let account = try await org.accountID(spec.account)
-        let draft = MappingAdapter.resolve(spec, customerID: contact.zohoID, invoiceID: invoice.zohoID, accountID: account)
+        let draft = spec.resolve(customerID: contact.zohoID, invoiceID: invoice.zohoID, accountID: account)
         let payment = try await sink.createPayment(draft)
         return Applied(mapping: MappingRecord(entityKey: spec.key, zohoID: payment.paymentID, zohoNumber: spec.referenceNumber,
                                               fingerprint: fingerprint, zohoStatus: "recorded",
@@ -553,7 +553,7 @@ public final class Executor: @unchecked Sendable {
                 if case .object(let ids)? = invoiceMapping.extra["line_ids"] {
                     for (k, v) in ids.pairs { if let id = Int64(k), let s = v.string { lineIDs[id] = s } }
                 }
-                var draft = MappingAdapter.resolve(spec, customerID: contact.zohoID, invoiceID: invoiceMapping.zohoID,
+                var draft = spec.resolve(customerID: contact.zohoID, invoiceID: invoiceMapping.zohoID,
                                                    itemIDs: resolved.items, genericItemID: resolved.generic, taxIDs: resolved.taxes,
                                                    invoiceLineItemIDs: lineIDs)
                 do {

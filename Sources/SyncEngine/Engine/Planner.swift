@@ -69,9 +69,9 @@ public enum Planner {
         for change in changes.orders {
             let o = change.order
             keys.insert(EntityKey.order(o.id))
-            let base = MappingAdapter.contactKey(order: o)
+            let base = ContactMapping.baseKey(order: o)
             keys.insert(base)
-            keys.insert(base + "|" + MappingAdapter.currency(of: o, settings: settings))
+            keys.insert(base + "|" + InvoiceMapping.currency(of: o, settings: settings))
             for line in o.products ?? [] where !line.sku.isEmpty { keys.insert(EntityKey.sku(line.sku)) }
             for t in change.transactions { keys.insert(EntityKey.transaction(t.id)) }
             keys.insert(EntityKey.paidOrder(o.id))
@@ -81,9 +81,9 @@ public enum Planner {
         for r in changes.refunds {
             keys.insert(EntityKey.refund(r.refund.id))
             keys.insert(EntityKey.order(r.order.id))
-            let base = MappingAdapter.contactKey(order: r.order)
+            let base = ContactMapping.baseKey(order: r.order)
             keys.insert(base)
-            keys.insert(base + "|" + MappingAdapter.currency(of: r.order, settings: settings))
+            keys.insert(base + "|" + InvoiceMapping.currency(of: r.order, settings: settings))
         }
         for c in changes.customers { keys.insert(EntityKey.customer(c.id)) }
         return keys.sorted()
@@ -116,12 +116,12 @@ public enum Planner {
         let orderKey = EntityKey.order(order.id)
         let invoice = state.known[orderKey]
 
-        switch MappingAdapter.disposition(order: order, hasInvoice: invoice != nil, settings: settings) {
-        case .skip(let reason, let needsAttention):
-            if needsAttention {
-                plan.problems.append(PlanProblem(kind: "attention", entityKey: orderKey, message: reason))
+        switch OrderClassification.disposition(order: order, hasInvoice: invoice != nil, settings: settings) {
+        case .skip(let reason):
+            if reason.needsAttention {
+                plan.problems.append(PlanProblem(kind: "attention", entityKey: orderKey, message: reason.message))
             } else {
-                plan.skips.append(PlanSkip(entityKey: orderKey, reason: reason))
+                plan.skips.append(PlanSkip(entityKey: orderKey, reason: reason.message))
             }
             return
         case .void:
@@ -144,26 +144,19 @@ public enum Planner {
         }
 
         // Contact: one per (customer, currency).
-        let currency = MappingAdapter.currency(of: order, settings: settings)
-        let contactKey = state.contactKey(base: MappingAdapter.contactKey(order: order), currency: currency)
-        let contactSpec: ContactSpec
-        do {
-            contactSpec = try MappingAdapter.contactSpec(order: order, customer: change.customer, key: contactKey,
-                                                         currency: currency, settings: settings)
-        } catch {
-            plan.problems.append(PlanProblem(kind: "quarantine", entityKey: orderKey, message: "\(error)"))
-            return
-        }
+        let currency = InvoiceMapping.currency(of: order, settings: settings)
+        let contactKey = state.contactKey(base: ContactMapping.baseKey(order: order), currency: currency)
+        let contactSpec = ContactMapping.contactSpec(order: order, customer: change.customer, key: contactKey, currency: currency)
 
         // Invoice.
         let invoiceSpec: InvoiceSpec
         do {
-            invoiceSpec = try MappingAdapter.invoiceSpec(order: order, contactKey: contactKey, settings: settings)
+            invoiceSpec = try InvoiceMapping.invoiceSpec(order: order, contactKey: contactKey, settings: settings)
         } catch {
             plan.problems.append(PlanProblem(kind: "quarantine", entityKey: orderKey, message: "\(error)"))
             return
         }
-        let payments = MappingAdapter.paymentSpecs(order: order, transactions: change.transactions, contactKey: contactKey, settings: settings)
+        let payments = PaymentMapping.paymentSpecs(order: order, transactions: change.transactions, contactKey: contactKey, settings: settings)
 
         var ops: [PlannedOperation] = []
         if state.known[contactKey] == nil, !state.plannedContacts.contains(contactKey) {
@@ -174,13 +167,13 @@ public enum Planner {
             guard let sku = line.sku, !sku.isEmpty else { continue }
             let skuKey = EntityKey.sku(sku)
             if state.known[skuKey] == nil, !state.plannedItems.contains(skuKey),
-               let itemSpec = MappingAdapter.itemSpec(line: line, order: order, settings: settings) {
+               let itemSpec = ItemMapping.itemSpec(line: line, order: order, settings: settings) {
                 ops.append(itemOperation(itemSpec))
                 state.plannedItems.insert(skuKey)
             }
         }
-        let invoiceJSON = MappingAdapter.json(invoiceSpec)
-        let fingerprint = Fingerprints.of(invoiceJSON)
+        let invoiceJSON = invoiceSpec.toJSON()
+        let fingerprint = Fingerprint.of(invoiceJSON)
         if invoice?.fingerprint != fingerprint {
             ops.append(PlannedOperation(kind: OperationKind.invoiceEnsure.rawValue, entityKey: orderKey,
                                         zohoKey: invoiceSpec.invoiceNumber, payload: ["spec": invoiceJSON],
@@ -192,10 +185,10 @@ public enum Planner {
                 message: "order \(order.id) is a sale again but invoice \(invoiceSpec.invoiceNumber) is void in Zoho; reopen it (Void → Draft) or leave it"))
         }
         for payment in payments where state.known[payment.key] == nil {
-            let json = MappingAdapter.json(payment)
+            let json = payment.toJSON()
             ops.append(PlannedOperation(kind: OperationKind.paymentEnsure.rawValue, entityKey: payment.key,
                                         zohoKey: payment.referenceNumber, payload: ["spec": json],
-                                        fingerprint: Fingerprints.of(json)))
+                                        fingerprint: Fingerprint.of(json)))
         }
         if ops.isEmpty {
             plan.skips.append(PlanSkip(entityKey: orderKey, reason: "unchanged"))
@@ -214,19 +207,19 @@ public enum Planner {
         }
         let orderKey = EntityKey.order(change.order.id)
         let orderIsInvoiced = state.known[orderKey] != nil
-            || MappingAdapter.disposition(order: change.order, hasInvoice: false, settings: settings).isInvoice
+            || OrderClassification.disposition(order: change.order, hasInvoice: false, settings: settings).isInvoice
         guard orderIsInvoiced else {
             plan.skips.append(PlanSkip(entityKey: refundKey, reason: "order \(change.order.id) was never invoiced"))
             return
         }
-        let currency = MappingAdapter.currency(of: change.order, settings: settings)
-        let contactKey = state.contactKey(base: MappingAdapter.contactKey(order: change.order), currency: currency)
+        let currency = InvoiceMapping.currency(of: change.order, settings: settings)
+        let contactKey = state.contactKey(base: ContactMapping.baseKey(order: change.order), currency: currency)
         do {
-            let spec = try MappingAdapter.creditNoteSpec(refund: change.refund, order: change.order, contactKey: contactKey, settings: settings)
-            let json = MappingAdapter.json(spec)
+            let spec = try RefundMapping.creditNoteSpec(refund: change.refund, order: change.order, contactKey: contactKey, settings: settings)
+            let json = spec.toJSON()
             plan.operations.append(PlannedOperation(kind: OperationKind.creditNoteEnsure.rawValue, entityKey: refundKey,
                                                     zohoKey: spec.creditNoteNumber, payload: ["spec": json],
-                                                    fingerprint: Fingerprints.of(json)))
+                                                    fingerprint: Fingerprint.of(json)))
             plan.cleared.append(refundKey)
         } catch {
             plan.problems.append(PlanProblem(kind: "quarantine", entityKey: refundKey, message: "\(error)"))
@@ -241,10 +234,7 @@ public enum Planner {
         let base = EntityKey.customer(customer.id)
         for (key, record) in state.known where key == base || key.hasPrefix(base + "|") {
             let currency = record.extra["currency"]?.string ?? settings.baseCurrency
-            guard let spec = try? MappingAdapter.contactSpec(customer: customer, key: key, currency: currency, settings: settings) else {
-                plan.problems.append(PlanProblem(kind: "quarantine", entityKey: base, message: "customer \(customer.id) could not be mapped"))
-                continue
-            }
+            let spec = ContactMapping.contactSpec(customer: customer, key: key, currency: currency)
             let op = contactOperation(spec)
             if op.fingerprint != record.fingerprint, !state.plannedContacts.contains(key) {
                 plan.operations.append(op)
@@ -254,15 +244,15 @@ public enum Planner {
     }
 
     static func contactOperation(_ spec: ContactSpec) -> PlannedOperation {
-        let json = MappingAdapter.json(spec)
+        let json = spec.toJSON()
         return PlannedOperation(kind: OperationKind.contactEnsure.rawValue, entityKey: spec.key, zohoKey: spec.draft.email,
-                                payload: ["spec": json], fingerprint: Fingerprints.of(json))
+                                payload: ["spec": json], fingerprint: Fingerprint.of(json))
     }
 
     static func itemOperation(_ spec: ItemSpec) -> PlannedOperation {
-        let json = MappingAdapter.json(spec)
+        let json = spec.toJSON()
         return PlannedOperation(kind: OperationKind.itemEnsure.rawValue, entityKey: EntityKey.sku(spec.sku), zohoKey: spec.sku,
-                                payload: ["spec": json], fingerprint: Fingerprints.of(json))
+                                payload: ["spec": json], fingerprint: Fingerprint.of(json))
     }
 }
 

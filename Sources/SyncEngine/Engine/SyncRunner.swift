@@ -233,7 +233,7 @@ public final class SyncRunner: @unchecked Sendable {
         if order.shipping == nil { order.shipping = try await source.orderShipping(orderID: order.id) }
         if order.fees == nil { order.fees = try await source.orderFees(orderID: order.id) }
         if order.taxes == nil { order.taxes = order.totalTax == 0 ? [] : try await source.orderTaxes(orderID: order.id) }
-        let transactions = MappingAdapter.disposition(order: order, hasInvoice: false, settings: settings.mapping).isInvoice
+        let transactions = OrderClassification.disposition(order: order, hasInvoice: false, settings: settings.mapping).isInvoice
             ? try await source.transactions(orderID: order.id) : []
         orderCache[order.id] = order
         return OrderChange(order: order, transactions: transactions)

@@ -127,6 +127,13 @@ public enum ContactMapping {
         return MappingText.withSuffix(MappingText.clean(name), suffix, limit: nameLimit)
     }
 
+    /// As ``disambiguated(name:email:)``; without an email the mapping key is the tie-breaker
+    /// (`Name (guest:order-17)`).
+    public static func disambiguated(name: String, email: String, key: String) -> String {
+        if !normalizedEmail(email).isEmpty { return disambiguated(name: name, email: email) }
+        return MappingText.withSuffix(MappingText.clean(name), " (" + MappingText.truncate(key, to: 100) + ")", limit: nameLimit)
+    }
+
     /// Lower-cased, trimmed, control characters removed.
     public static func normalizedEmail(_ email: String) -> String {
         MappingText.clean(email).replacingOccurrences(of: " ", with: "").lowercased()

@@ -105,7 +105,7 @@ public actor ZohoAuth {
     /// Records the resolved organization and its cached settings in the session (persisted).
     @discardableResult
     public func updateOrganization(id: String?, settings: JSON) throws -> ZohoSession? {
-        guard var s = current ?? (try loadStored()) else { return nil }
+        guard var s = try current ?? loadStored() else { return nil }
         s.organizationID = id
         s.orgSettings = settings
         try tokens.saveZohoSession(s)
@@ -169,7 +169,8 @@ public actor ZohoAuth {
         }
         let apiDomain = try ZohoRegion.validatedAPIDomain(reply.apiDomain, region: credentials.region,
                                                           allowCustom: credentials.allowCustomAPIDomain)
-        let previous = current ?? (try? tokens.zohoSession()) ?? nil
+        let stored: ZohoSession? = (try? tokens.zohoSession()) ?? nil
+        let previous = current ?? stored
         let session = ZohoSession(accessToken: reply.accessToken,
                                   expiresAt: now.addingTimeInterval(reply.expiresIn),
                                   apiDomain: apiDomain,
@@ -274,7 +275,7 @@ public actor ZohoAuth {
     static func classifyTokenError(_ error: String, description: String, purpose: Purpose) -> RemoteError {
         let e = error.lowercased()
         let d = description.lowercased()
-        if e == "access denied" || e == "access_denied" && d.contains("too many") || d.contains("too many requests") {
+        if e == "access denied" || (e == "access_denied" && d.contains("too many")) || d.contains("too many requests") {
             return throttled()
         }
         switch (e, purpose) {

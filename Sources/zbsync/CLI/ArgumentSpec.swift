@@ -20,8 +20,10 @@ struct ArgumentSpec: Sendable {
     /// Shown as `<valueName>` in usage and help.
     var valueName: String
     var help: String
-    /// Shown as `(default: …)`; ``ParsedArguments`` returns it when the option is absent.
+    /// ``ParsedArguments`` returns it when the option is absent; shown as `(default: …)`.
     var defaultValue: String?
+    /// Shown as `(default: …)` when the default is not a fixed value (`zoho.region from the config`).
+    var defaultNote: String?
     /// When set, the value must be one of these (checked by the parser).
     var allowedValues: [String]?
     var isRequired: Bool
@@ -32,21 +34,21 @@ struct ArgumentSpec: Sendable {
     var key: String
 
     static func option(_ names: String..., valueName: String, help: String, defaultValue: String? = nil,
-                       allowedValues: [String]? = nil, required: Bool = false, repeatable: Bool = false,
+                       defaultNote: String? = nil, allowedValues: [String]? = nil, required: Bool = false, repeatable: Bool = false,
                        hidden: Bool = false) -> ArgumentSpec {
         ArgumentSpec(kind: .option, names: names, valueName: valueName, help: help, defaultValue: defaultValue,
-                     allowedValues: allowedValues, isRequired: required, isRepeatable: repeatable, isHidden: hidden,
+                     defaultNote: defaultNote, allowedValues: allowedValues, isRequired: required, isRepeatable: repeatable, isHidden: hidden,
                      key: Self.key(for: names))
     }
 
     static func flag(_ names: String..., help: String, hidden: Bool = false) -> ArgumentSpec {
-        ArgumentSpec(kind: .flag, names: names, valueName: "", help: help, defaultValue: nil, allowedValues: nil,
-                     isRequired: false, isRepeatable: true, isHidden: hidden, key: Self.key(for: names))
+        ArgumentSpec(kind: .flag, names: names, valueName: "", help: help, defaultValue: nil, defaultNote: nil,
+                     allowedValues: nil, isRequired: false, isRepeatable: true, isHidden: hidden, key: Self.key(for: names))
     }
 
     static func positional(_ name: String, help: String, required: Bool = true) -> ArgumentSpec {
-        ArgumentSpec(kind: .positional, names: [], valueName: name, help: help, defaultValue: nil, allowedValues: nil,
-                     isRequired: required, isRepeatable: false, isHidden: false, key: name)
+        ArgumentSpec(kind: .positional, names: [], valueName: name, help: help, defaultValue: nil, defaultNote: nil,
+                     allowedValues: nil, isRequired: required, isRepeatable: false, isHidden: false, key: name)
     }
 
     private static func key(for names: [String]) -> String {

@@ -1,4 +1,6 @@
 import Foundation
+import Stores
+import SyncEngine
 
 /// A process exit status, following sysexits(3) as DESIGN.md §2 lists it.
 ///
@@ -47,4 +49,122 @@ struct ExitCode: RawRepresentable, Hashable, Sendable, CustomStringConvertible {
     /// The table printed in `zbsync --help`.
     static let documented: [ExitCode] = [.success, .partialFailure, .usage, .dataError, .unavailable,
                                          .temporaryFailure, .noPermission, .configuration]
+}
+
+/// What the user is told when a command fails: the exit code and one line (printed as `zbsync: <message>`)
+/// that says what happened and what to do next.
+///
+/// Invariant: ``init(for:)`` is the only place errors become exit codes. Messages are built from the
+/// errors' descriptions, which never contain secrets; the printed line also passes through the redactor.
+struct FailureReport: Equatable {
+    var exitCode: ExitCode
+    var message: String
+
+    init(exitCode: ExitCode, message: String) {
+        self.exitCode = exitCode
+        self.message = message
+    }
+
+    /// Maps any error thrown by a command.
+    init(for error: Error) {
+        switch error {
+        case let e as UsageError:
+            self.init(exitCode: .usage, message: e.message)
+        case let e as CommandUnavailable:
+            self.init(exitCode: .usage, message: e.description)
+        case let e as CommandFailure:
+            self.init(exitCode: e.exitCode, message: e.message)
+        case let e as ConfigError:
+            self.init(exitCode: .configuration, message: e.description)
+        case let e as RunLockError:
+            switch e {
+            case .held:
+                self.init(exitCode: .temporaryFailure, message: e.description)
+            case .io:
+                self.init(exitCode: .configuration, message: "\(e.description); check the home folder's permissions")
+            }
+        case let e as VaultError:
+            self.init(for: e)
+        case let e as StoreError:
+            self.init(for: e)
+        case let e as RemoteError:
+            self.init(for: e)
+        case let e as ZohoConfigurationError:
+            self.init(exitCode: .configuration, message: e.description)
+        case let e as MappingProblem:
+            self.init(exitCode: .dataError, message: "\(e.description); the record is quarantined, see 'zbsync status'")
+        case let e as TransportError:
+            self.init(exitCode: .unavailable, message: "\(e.description); check the network and run again")
+        case is CancellationError:
+            self.init(exitCode: .temporaryFailure, message: "interrupted; run again to continue where it stopped")
+        default:
+            self.init(exitCode: .partialFailure, message: "unexpected error: \(String(describing: error)); run again with -v for details")
+        }
+    }
+
+    private init(for error: VaultError) {
+        switch error {
+        case .keyMismatch, .decryptionFailed:
+            self.init(exitCode: .configuration,
+                      message: "\(error.description) (use the master key this home was set up with, or store the credentials again with 'zbsync auth')")
+        case .cryptoFailure:
+            self.init(exitCode: .partialFailure, message: error.description)
+        default:
+            self.init(exitCode: .configuration, message: error.description)
+        }
+    }
+
+    private init(for error: StoreError) {
+        switch error.kind {
+        case .busy:
+            self.init(exitCode: .temporaryFailure, message: "\(error.description); another process is writing, try again shortly")
+        case .corrupt:
+            self.init(exitCode: .configuration, message: "\(error.description); restore state.db from a backup")
+        case .schema:
+            self.init(exitCode: .configuration,
+                      message: "\(error.description); this state.db may come from a newer zbsync, so use that version")
+        case .io:
+            self.init(exitCode: .configuration, message: "\(error.description); check the disk space and the home folder's permissions")
+        case .notFound:
+            self.init(exitCode: .dataError, message: error.description)
+        case .constraint, .other:
+            self.init(exitCode: .partialFailure, message: "\(error.description); run again, and report it if it repeats")
+        }
+    }
+
+    private init(for error: RemoteError) {
+        switch error {
+        case .unavailable(let system, _):
+            self.init(exitCode: .unavailable, message: "\(error.description); check the network and \(Self.endpointKey(system)), then run again")
+        case .unknownOutcome:
+            self.init(exitCode: .unavailable, message: "\(error.description); the next run checks what was applied before sending again")
+        case .rateLimited:
+            self.init(exitCode: .temporaryFailure, message: "\(error.description); everything is still queued, run again later")
+        case .dailyQuotaExhausted:
+            self.init(exitCode: .temporaryFailure, message: "\(error.description); everything is still queued, run again tomorrow or raise zoho.daily_limit if your plan allows")
+        case .authorization(let system, _):
+            self.init(exitCode: .noPermission, message: "\(error.description); re-authorize with 'zbsync auth \(system.rawValue)'")
+        case .duplicate, .rejected:
+            self.init(exitCode: .dataError, message: "\(error.description); the record is quarantined, see 'zbsync status'")
+        case .notFound:
+            self.init(exitCode: .dataError, message: error.description)
+        case .malformed:
+            self.init(exitCode: .dataError, message: "\(error.description); the record is quarantined, see 'zbsync status'")
+        }
+    }
+
+    private static func endpointKey(_ system: RemoteSystem) -> String {
+        system == .bigcommerce ? "bigcommerce.api_url" : "the Zoho region (zoho.region)"
+    }
+}
+
+/// A command's own failure with a chosen exit code and its one line (for example `status` finding
+/// dead operations: exit 1). The message says what happened and what to do next.
+struct CommandFailure: Error, Equatable {
+    var exitCode: ExitCode
+    var message: String
+    init(_ exitCode: ExitCode, _ message: String) {
+        self.exitCode = exitCode
+        self.message = message
+    }
 }

@@ -16,9 +16,9 @@ struct GlobalOptions: Sendable, Equatable {
 
     static let specs: [ArgumentSpec] = [
         .option("--home", valueName: "dir", help: "Home folder: config, state and key of one connection.",
-                defaultValue: "$ZBSYNC_HOME, else ~/.zbsync"),
+                defaultNote: "$ZBSYNC_HOME, else ~/.zbsync"),
         .option("--log-format", valueName: "format", help: "How log lines on stderr look.",
-                defaultValue: "log.format from the config, text", allowedValues: LogFormat.allCases.map(\.rawValue)),
+                defaultNote: "log.format from the config, text", allowedValues: LogFormat.allCases.map(\.rawValue)),
         .flag("-v", "--verbose", help: "Log debug details too."),
         .flag("-q", "--quiet", help: "Print only errors (cron mail stays empty when all is well)."),
         .flag("--version", help: "Print the version and exit."),

@@ -80,7 +80,7 @@ enum HelpFormatter {
         var text = spec.help
         var notes: [String] = []
         if let allowed = spec.allowedValues { notes.append("values: \(allowed.joined(separator: ", "))") }
-        if let d = spec.defaultValue { notes.append("default: \(d)") }
+        if let d = spec.defaultNote ?? spec.defaultValue { notes.append("default: \(d)") }
         if spec.isRepeatable && spec.kind == .option { notes.append("repeatable") }
         if !notes.isEmpty { text += " (\(notes.joined(separator: "; ")))" }
         return text

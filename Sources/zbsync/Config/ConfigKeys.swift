@@ -1,4 +1,5 @@
 import Foundation
+import SyncEngine
 
 /// The type of a configuration value: how its text is checked and what it becomes.
 enum ConfigValueType: Sendable, Equatable {

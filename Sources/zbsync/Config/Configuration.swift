@@ -1,38 +1,9 @@
 import Foundation
 import SyncEngine
 
-/// Zoho data centres and their accounts (OAuth) servers.
-enum ZohoRegion: String, Sendable, CaseIterable {
-    case us, eu, `in`, au, jp, ca, cn, sa, uk
-
-    /// The region's accounts server (Canada is on zohocloud.ca).
-    var accountsURL: URL {
-        let host: String
-        switch self {
-        case .us: host = "accounts.zoho.com"
-        case .eu: host = "accounts.zoho.eu"
-        case .in: host = "accounts.zoho.in"
-        case .au: host = "accounts.zoho.com.au"
-        case .jp: host = "accounts.zoho.jp"
-        case .ca: host = "accounts.zohocloud.ca"
-        case .cn: host = "accounts.zoho.com.cn"
-        case .sa: host = "accounts.zoho.sa"
-        case .uk: host = "accounts.zoho.uk"
-        }
-        return URL(string: "https://\(host)")!
-    }
-}
-
-/// `taxes.mode`.
-enum TaxMode: String, Sendable, CaseIterable {
-    case map, create
-    case singleLine = "single-line"
-}
-
-/// `items.missing`.
-enum MissingItemPolicy: String, Sendable, CaseIterable {
-    case create, generic, fail
-}
+/// `taxes.mode` and `items.missing` are the engine's own enums.
+typealias TaxMode = MappingSettings.TaxMode
+typealias MissingItemPolicy = MappingSettings.MissingItemPolicy
 
 /// `webhooks.verify`.
 enum WebhookVerification: String, Sendable, CaseIterable {
@@ -149,7 +120,7 @@ struct Configuration: Sendable, Equatable {
         bigcommerce = BigCommerce(storeHash: string("bigcommerce.store_hash"),
                                   apiURL: URL(string: string("bigcommerce.api_url"))!,
                                   pageSize: int("bigcommerce.page_size"))
-        let region = ZohoRegion(rawValue: string("zoho.region")) ?? .us
+        let region = ZohoRegion(code: string("zoho.region")) ?? .us
         zoho = Zoho(region: region,
                     accountsURL: text("zoho.accounts_url").flatMap(URL.init(string:)) ?? region.accountsURL,
                     organizationID: text("zoho.organization_id"),
@@ -180,5 +151,33 @@ struct Configuration: Sendable, Equatable {
                             maxBodyBytes: int("webhooks.max_body_bytes"))
         let levels: [String: LogLevel] = ["debug": .debug, "info": .info, "notice": .notice, "warning": .warning, "error": .error]
         log = Log(format: LogFormat(rawValue: string("log.format")) ?? .text, level: levels[string("log.level")] ?? .info)
+    }
+}
+
+extension Configuration {
+    /// The engine's settings from this configuration. Facts that come from the Zoho organization
+    /// (`baseCurrency`, `taxRounding`) keep their defaults here; the organization context fills them in.
+    func syncSettings(start fallbackStart: Date) -> SyncSettings {
+        var mapping = MappingSettings()
+        mapping.invoicePrefix = orders.invoicePrefix
+        mapping.creditNotePrefix = refunds.creditNotePrefix
+        mapping.storeTimeZone = store.timeZone
+        mapping.invoicedStatuses = Set(orders.statuses)
+        mapping.taxMode = taxes.mode
+        mapping.itemsMissing = items.missing
+        mapping.genericItemName = items.genericName
+        mapping.paymentMode = payments.mode
+        mapping.gatewayModes = payments.gatewayModes
+        mapping.paymentAccount = payments.account
+        mapping.refundMode = refunds.mode
+        mapping.refundAccount = refunds.account
+        mapping.paidWithoutTransactions = orders.paidWithoutTransactions
+        var settings = SyncSettings(mapping: mapping, start: sync.start ?? fallbackStart)
+        settings.lookback = sync.lookback
+        settings.lag = sync.lag
+        settings.maxAttempts = sync.maxAttempts
+        settings.pageSize = bigcommerce.pageSize
+        settings.batchSize = sync.batchSize
+        return settings
     }
 }

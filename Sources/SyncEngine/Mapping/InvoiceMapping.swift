@@ -1,0 +1,77 @@
+import Foundation
+
+/// BigCommerce orders → Zoho invoice specs (DESIGN §4 "Invoice").
+public enum InvoiceMapping {
+    public static let salesTaxLineName = "Sales tax (BigCommerce)"
+    public static let adjustmentDescription = "Rounding vs BigCommerce"
+    /// Decimals kept in a computed exchange rate.
+    public static let exchangeRateScale = 6
+
+    /// The invoice currency: the order's transactional currency (`default_currency_code`), else its display
+    /// currency, else the organization's base currency. Upper-cased.
+    public static func currency(of order: BCOrder, settings: MappingSettings) -> String {
+        for c in [order.defaultCurrencyCode, order.currencyCode, settings.baseCurrency] {
+            let t = c.trimmingCharacters(in: .whitespaces).uppercased()
+            if !t.isEmpty { return t }
+        }
+        return "USD"
+    }
+
+    /// Foreign → base rate for a document in `currency`; nil when `currency` is the base currency.
+    ///
+    /// BigCommerce gives `store_default_to_transactional_exchange_rate` (store default → transactional). When
+    /// the store's default currency is the organization's base currency (an empty store default is taken to
+    /// be the base), the rate Zoho wants is its inverse, rounded to 6 decimals. When the store's default
+    /// currency is not the base currency the order carries no usable rate: nil, and Zoho applies its own rate
+    /// for the date.
+    public static func exchangeRate(order: BCOrder, currency: String, settings: MappingSettings) -> Decimal? {
+        let base = settings.baseCurrency.uppercased()
+        guard currency.uppercased() != base else { return nil }
+        let storeDefault = order.storeDefaultCurrencyCode.trimmingCharacters(in: .whitespaces).uppercased()
+        guard storeDefault.isEmpty || storeDefault == base else { return nil }
+        let rate = order.storeDefaultToTransactionalExchangeRate
+        guard rate > 0 else { return nil }
+        return (1 / rate).rounded(scale: exchangeRateScale)
+    }
+
+    /// The invoice for an order.
+    ///
+    /// Throws ``MappingProblem`` (the planner quarantines the order) when lines or taxes were not loaded, a line
+    /// has a quantity ≤ 0, there are no product lines, or the predicted Zoho total differs from
+    /// `total_inc_tax` by more than max(1.00, 1 %) — a sign the mapping misses part of the order.
+    ///
+    /// Invariant: `TotalPrediction` over the lines with `adjustment` equals `targetTotal` exactly.
+    public static func invoiceSpec(order: BCOrder, contactKey: String, settings: MappingSettings) throws -> InvoiceSpec {
+        let ctx = try OrderLines(order: order, settings: settings)
+        let invoiced = ctx.invoicedProducts
+        guard !invoiced.isEmpty else { throw MappingProblem.order(order.id, "has no product lines") }
+        var lines: [LineSpec] = []
+        lines.reserveCapacity(invoiced.count + 4)
+        for p in invoiced { lines.append(try ctx.productLine(p)) }
+        lines.append(contentsOf: ctx.shippingLines())
+        lines.append(contentsOf: ctx.handlingLines())
+        if let wrapping = ctx.wrappingLine() { lines.append(wrapping) }
+        lines.append(contentsOf: ctx.feeLines())
+        if ctx.singleLine, let taxLine = ctx.salesTaxLine(amount: order.totalTax) { lines.append(taxLine) }
+
+        let target = order.totalIncTax.rounded(scale: 2)
+        let reconciled = Reconciliation.adjustment(lines: lines, isInclusiveTax: ctx.documentInclusive, target: target,
+                                                   taxRounding: settings.taxRounding)
+        guard reconciled.withinTolerance else {
+            throw MappingProblem.order(order.id, "totals disagree by \(reconciled.adjustment.centsString) (Zoho would compute "
+                + "\(reconciled.predicted.total.centsString), BigCommerce total_inc_tax is \(target.centsString)); quarantined")
+        }
+        let currency = currency(of: order, settings: settings)
+        return InvoiceSpec(orderID: order.id, invoiceNumber: invoiceNumber(orderID: order.id, settings: settings),
+                           referenceNumber: String(order.id), contactKey: contactKey,
+                           date: MappingText.day(order.dateCreated, in: settings.storeTimeZone), currencyCode: currency,
+                           exchangeRate: exchangeRate(order: order, currency: currency, settings: settings),
+                           isInclusiveTax: ctx.documentInclusive, lines: lines, targetTotal: target,
+                           adjustment: reconciled.adjustment)
+    }
+
+    /// `<prefix><order id>`.
+    public static func invoiceNumber(orderID: Int64, settings: MappingSettings) -> String {
+        settings.invoicePrefix + String(orderID)
+    }
+}

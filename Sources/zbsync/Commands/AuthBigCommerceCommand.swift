@@ -1,0 +1,37 @@
+import Foundation
+
+/// `zbsync auth bigcommerce --store-hash HASH`: stores the API token and, optionally, the app's client
+/// secret (for webhook signatures), and writes `bigcommerce.store_hash` into the config file.
+struct AuthBigCommerceCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "bigcommerce",
+        abstract: "Store the BigCommerce API token for a store.",
+        discussion: """
+        The API token is read from $ZBSYNC_BIGCOMMERCE_TOKEN, else from a no-echo prompt. The app's client
+        secret, used to verify webhook signatures, is read from $ZBSYNC_BIGCOMMERCE_CLIENT_SECRET (optional).
+        The token needs read-only scopes: Orders, Customers, Products, Information & Settings.
+        """
+    )
+
+    static let arguments: [ArgumentSpec] = [
+        .option("--store-hash", valueName: "hash", help: "The store hash (the part after /stores/ in the API path).",
+                required: true),
+    ]
+
+    var storeHash: String
+
+    init(from arguments: ParsedArguments) {
+        storeHash = arguments.string("store-hash") ?? ""
+    }
+
+    mutating func validate() throws {
+        storeHash = storeHash.trimmingCharacters(in: .whitespaces).lowercased()
+        guard !storeHash.isEmpty, storeHash.allSatisfy({ $0.isASCII && ($0.isLetter || $0.isNumber) }) else {
+            throw UsageError("--store-hash must be letters and digits only (like abc123de), got '\(storeHash)'")
+        }
+    }
+
+    func run(_ context: AppContext) async throws -> ExitCode {
+        throw CommandUnavailable(command: "zbsync auth bigcommerce")
+    }
+}

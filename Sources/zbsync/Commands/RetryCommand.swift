@@ -1,0 +1,40 @@
+import Foundation
+
+/// `zbsync retry --all | --op ID…`: puts dead-lettered operations back in the queue for the next run.
+/// Takes the run lock.
+struct RetryCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "retry",
+        abstract: "Re-queue dead-lettered operations for the next run.",
+        discussion: "Operation ids are shown by 'zbsync status' and 'zbsync audit --failed'.",
+        usage: "retry (--all | --op <id> ...) [--include-failed] [<global options>]"
+    )
+
+    static let arguments: [ArgumentSpec] = [
+        .flag("--all", help: "Every dead operation."),
+        .option("--op", valueName: "id", help: "One operation id.", repeatable: true),
+        .flag("--include-failed", help: "Also operations still waiting for their next automatic attempt."),
+    ]
+
+    var all: Bool
+    var operationIDs: [Int64]
+    var includeFailed: Bool
+
+    init(from arguments: ParsedArguments) throws {
+        all = arguments.flag("all")
+        includeFailed = arguments.flag("include-failed")
+        operationIDs = try arguments.strings("op").map { text in
+            guard let id = Int64(text), id > 0 else { throw UsageError("--op needs an operation id (a positive number), got '\(text)'") }
+            return id
+        }
+    }
+
+    mutating func validate() throws {
+        if all && !operationIDs.isEmpty { throw UsageError("use either --all or --op, not both") }
+        if !all && operationIDs.isEmpty { throw UsageError("say which operations: --all, or --op <id>") }
+    }
+
+    func run(_ context: AppContext) async throws -> ExitCode {
+        throw CommandUnavailable(command: "zbsync retry")
+    }
+}

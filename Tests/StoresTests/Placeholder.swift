@@ -1,3 +1,0 @@
-import Testing
-@testable import Stores
-@Test func placeholder() { #expect(Bool(true)) }
