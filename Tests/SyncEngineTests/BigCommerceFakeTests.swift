@@ -45,7 +45,10 @@ private func scan(_ store: InMemoryBigCommerce, from: Date, to: Date, limit: Int
 
     @Test func satisfiesTheContractWithAClock() async throws {
         let clock = TestClock(start: t0)
+        let skewed = InMemoryBigCommerce(now: t0.addingTimeInterval(30), clock: clock)
+        #expect(try await skewed.serverTime() == t0.addingTimeInterval(30))
         let store = InMemoryBigCommerce(clock: clock)
+        #expect(try await store.serverTime() == t0)
         store.setServerTime(t0.addingTimeInterval(-90))
         #expect(try await store.serverTime() == t0.addingTimeInterval(-90), "skew against the local clock")
         clock.advance(by: 10)

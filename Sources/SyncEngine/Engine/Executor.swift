@@ -7,6 +7,13 @@ public enum PushStop: Sendable, Equatable {
     case unavailable(String)
     case rateLimited(String)
     case runLimit(String)
+    case crashed
+}
+
+/// Thrown by test doubles to stop a run dead, as a crash would: the executor records nothing more for the
+/// operation in flight (its row stays `sending`) and returns at once.
+public struct SimulatedCrash: Error, Equatable {
+    public init() {}
 }
 
 /// What one push did.
@@ -132,6 +139,8 @@ public final class Executor: @unchecked Sendable {
             report.done += 1
             report.completedByKind[op.kind, default: 0] += 1
             log.info("\(op.kind) \(result.outcome): \(result.message)", ["zoho.id": result.mapping?.zohoID ?? ""])
+        } catch is SimulatedCrash {
+            report.stop = .crashed
         } catch {
             handle(error, entry: entry, report: &report, log: log)
         }

@@ -56,11 +56,13 @@ public final class InMemoryBigCommerce: BigCommerceSource, @unchecked Sendable {
     private var nextIDs: [String: Int64] = [:]
 
     /// - Parameters:
-    ///   - now: the server time when no clock is given.
-    ///   - clock: when given, the server time follows it (plus any shift from ``setServerTime(_:)``).
-    public init(now: Date = Date(timeIntervalSince1970: 1_800_000_000), clock: (any SyncClock)? = nil) {
-        self.fixedNow = now
+    ///   - now: the server time at creation (default: the clock's time, else 2027-01-15T08:00:00Z).
+    ///   - clock: when given, the server time moves with it, keeping the initial difference (and any shift from
+    ///     ``setServerTime(_:)``), which models a store clock skewed against the local one.
+    public init(now: Date? = nil, clock: (any SyncClock)? = nil) {
+        self.fixedNow = now ?? Date(timeIntervalSince1970: 1_800_000_000)
         self.clock = clock
+        if let clock, let now { clockOffset = now.timeIntervalSince(clock.now()) }
     }
 
     // MARK: Server time
