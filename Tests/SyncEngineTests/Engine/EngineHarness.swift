@@ -7,7 +7,10 @@ import Testing
 /// state store in a fresh temp folder, and a test clock. `reopen()` drops the store object as a crash would.
 final class EngineHarness: @unchecked Sendable {
     let dir: URL
+    /// zbsync's local clock.
     let clock: TestClock
+    /// BigCommerce's clock; moves with `clock` except when a test skews the local one.
+    let serverClock: TestClock
     let bc: InMemoryBigCommerce
     let zoho: InMemoryZohoBooks
     let key = MasterKey.generate()
@@ -21,7 +24,8 @@ final class EngineHarness: @unchecked Sendable {
         dir = FileManager.default.temporaryDirectory.appendingPathComponent("zbsync-engine-\(UUID().uuidString)")
         try FileManager.default.createDirectory(at: dir, withIntermediateDirectories: true)
         clock = TestClock(start: start)
-        bc = InMemoryBigCommerce(now: start, clock: clock)
+        serverClock = TestClock(start: start)
+        bc = InMemoryBigCommerce(now: start, clock: serverClock)
         zoho = InMemoryZohoBooks(clock: clock)
         sink = zoho
         store = try SQLiteStateStore.open(home: dir, vault: SecretsVault(key: key))
@@ -48,6 +52,7 @@ final class EngineHarness: @unchecked Sendable {
     @discardableResult
     func sync(_ options: SyncOptions = SyncOptions(), advance: Double = 120) async throws -> SyncReport {
         clock.advance(by: advance)
+        serverClock.advance(by: advance)
         return try await runner().sync(options)
     }
 
@@ -67,7 +72,7 @@ final class EngineHarness: @unchecked Sendable {
     func addOrder(id: Int64, customerID: Int64 = 0, email: String? = nil, lines: [(String, Decimal, Decimal)] = [("SKU-1", 2, 10)],
                   shipping: Decimal = 5, taxRate: Decimal = 10, status: Int = 11, paid: Bool = true, currency: String = "USD",
                   modified: Date? = nil) -> BCOrder {
-        let now = modified ?? clock.now()
+        let now = modified ?? serverClock.now()
         var order = BCOrder(id: id, dateCreated: now, dateModified: now)
         order.customerID = customerID
         order.statusID = status
@@ -140,7 +145,7 @@ final class EngineHarness: @unchecked Sendable {
     }
 
     func addRefund(id: Int64, orderID: Int64, amount: Decimal) {
-        var refund = BCRefund(id: id, orderID: orderID, created: clock.now(), totalAmount: amount)
+        var refund = BCRefund(id: id, orderID: orderID, created: serverClock.now(), totalAmount: amount)
         var item = BCRefundItem(itemType: "ORDER", itemID: orderID)
         item.requestedAmount = amount
         refund.items = [item]
