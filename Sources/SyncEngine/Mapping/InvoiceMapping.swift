@@ -54,7 +54,7 @@ public enum InvoiceMapping {
         lines.append(contentsOf: ctx.feeLines())
         if ctx.singleLine, let taxLine = ctx.salesTaxLine(amount: order.totalTax) { lines.append(taxLine) }
 
-        let target = order.totalIncTax.rounded(scale: 2)
+        let target = order.totalIncTax.cents
         let reconciled = Reconciliation.adjustment(lines: lines, isInclusiveTax: ctx.documentInclusive, target: target,
                                                    taxRounding: settings.taxRounding)
         guard reconciled.withinTolerance else {

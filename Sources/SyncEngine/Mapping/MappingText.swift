@@ -61,8 +61,3 @@ enum MappingText {
         return pad(y, 4) + "-" + pad(m, 2) + "-" + pad(d, 2)
     }
 }
-
-extension Decimal {
-    /// Money with at most 4 decimals as BigCommerce stores it; values sent as rates keep this precision.
-    var bcMoney: Decimal { rounded(scale: 4) }
-}

@@ -11,11 +11,13 @@ struct TaxChoice: Equatable {
 /// Tax rows of an order (`/taxes?details=true`), indexed for line lookups.
 struct OrderTaxIndex {
     let rows: [BCOrderTax]
-    /// Rates seen on the order (single rows and combined groups): the values a derived rate is snapped to.
-    let candidates: [Decimal]
 
-    init(rows: [BCOrderTax]) {
-        self.rows = rows
+    init(rows: [BCOrderTax]) { self.rows = rows }
+
+    static let snapTolerance = Decimal(sign: .plus, exponent: -3, significand: 5)
+
+    /// Rates seen on the order (single rows and combined groups): the values a derived rate is snapped to.
+    var candidates: [Decimal] {
         var set = Set<Decimal>()
         for r in rows where r.rate > 0 { set.insert(r.rate) }
         var groups: [String: Decimal] = [:]
@@ -26,7 +28,7 @@ struct OrderTaxIndex {
         }
         for v in groups.values where v > 0 { set.insert(v) }
         for v in byAddress.values where v > 0 { set.insert(v) }
-        candidates = set.sorted()
+        return set.sorted()
     }
 
     /// `item`, `shipping`, `handling`, `gift-wrapping` (nil type = a row read without details).
@@ -74,7 +76,10 @@ struct OrderTaxIndex {
 
     /// Rows grouped per (line, address); each group's rates summed; one value when all groups agree.
     static func combinedRate(_ rows: [BCOrderTax]) -> Decimal? {
-        guard !rows.isEmpty else { return nil }
+        guard let first = rows.first else { return nil }
+        if rows.allSatisfy({ $0.orderProductID == first.orderProductID && $0.orderAddressID == first.orderAddressID }) {
+            return rows.dropFirst().reduce(first.rate) { $0 + $1.rate }
+        }
         var groups: [String: Decimal] = [:]
         for r in rows { groups["\(r.orderProductID ?? -1)|\(r.orderAddressID ?? -1)", default: 0] += r.rate }
         let distinct = Set(groups.values)
@@ -82,11 +87,11 @@ struct OrderTaxIndex {
     }
 
     func derive(tax: Decimal, base: Decimal) -> Decimal? {
-        guard tax != 0, base != 0 else { return nil }
+        guard !tax.isZero, !base.isZero else { return nil }
         var best: (rate: Decimal, error: Decimal)? = nil
         for c in candidates {
             let error = abs(base * c / 100 - tax)
-            if error <= Decimal(string: "0.005")!, best == nil || error < best!.error { best = (c, error) }
+            if error <= Self.snapTolerance, best == nil || error < best!.error { best = (c, error) }
         }
         if let best { return best.rate }
         let rate = (tax / base * 100).rounded(scale: 4)
@@ -190,7 +195,7 @@ struct OrderLines {
         if storeInclusive && !documentInclusive {
             discount = discount * 100 / (100 + rate)
         }
-        return discount.rounded(scale: 2)
+        return discount.cents
     }
 
     func productName(_ p: BCOrderProduct) -> String {
@@ -253,7 +258,7 @@ struct OrderLines {
 
     func chargeLine(kind: LineKind, name: String, description: String = "", ex: Decimal, inc: Decimal, tax: Decimal,
                     rows: [BCOrderTax]) -> LineSpec? {
-        guard ex != 0 || inc != 0 else { return nil }
+        guard !ex.isZero || !inc.isZero else { return nil }
         let choice = taxes.choose(rows: rows, tax: tax, base: ex)
         var line = LineSpec(kind: kind, sku: nil, name: MappingText.truncate(name, to: Self.nameLimit),
                             rate: money(ex: ex, inc: inc), quantity: 1, taxRate: singleLine ? nil : choice.rate)
@@ -306,7 +311,7 @@ struct OrderLines {
     /// level is empty.
     func wrappingLine() -> LineSpec? {
         var ex = order.wrappingCostExTax, inc = order.wrappingCostIncTax, tax = order.wrappingCostTax
-        if ex == 0 && inc == 0 {
+        if ex.isZero && inc.isZero {
             for p in products {
                 ex += p.wrappingCostExTax; inc += p.wrappingCostIncTax; tax += p.wrappingCostTax
             }
@@ -331,8 +336,8 @@ struct OrderLines {
 
     /// `single-line` mode: the tax as one untaxed line.
     func salesTaxLine(amount: Decimal) -> LineSpec? {
-        let amount = amount.rounded(scale: 2)
-        guard amount != 0 else { return nil }
+        let amount = amount.cents
+        guard !amount.isZero else { return nil }
         var line = LineSpec(kind: .orderAmount, sku: nil, name: InvoiceMapping.salesTaxLineName, rate: amount, quantity: 1, taxRate: nil)
         line.productType = "services"
         return line

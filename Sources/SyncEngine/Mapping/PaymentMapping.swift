@@ -28,11 +28,11 @@ public enum PaymentMapping {
         let currency = InvoiceMapping.currency(of: order, settings: settings)
         let exchangeRate = InvoiceMapping.exchangeRate(order: order, currency: currency, settings: settings)
         let orderDate = MappingText.day(order.dateCreated, in: settings.storeTimeZone)
-        var remaining = order.totalIncTax.rounded(scale: 2)
+        var remaining = order.totalIncTax.cents
         var out: [PaymentSpec] = []
 
         func add(key: String, reference: String, date: String, amount: Decimal, mode: String, description: String) {
-            let amount = min(amount.rounded(scale: 2), remaining)
+            let amount = min(amount.cents, remaining)
             guard amount > 0 else { return }
             remaining -= amount
             var spec = PaymentSpec(orderID: order.id, key: key, referenceNumber: reference, contactKey: contactKey, date: date,

@@ -28,7 +28,7 @@ public enum RefundMapping {
         } catch let problem as MappingProblem {
             throw MappingProblem.refund(refund.id, problem.message)
         }
-        let target = refund.totalAmount.rounded(scale: 2)
+        let target = refund.totalAmount.cents
         let hasRequested = refund.items.contains { $0.requestedAmount != nil && $0.itemType.uppercased() != "ORDER" }
 
         var best: (lines: [LineSpec], adjustment: Decimal, ok: Bool, predicted: Decimal)? = nil
@@ -55,7 +55,7 @@ public enum RefundMapping {
                               exchangeRate: InvoiceMapping.exchangeRate(order: order, currency: currency, settings: settings),
                               isInclusiveTax: ctx.documentInclusive, lines: chosen.lines, targetTotal: target,
                               adjustment: chosen.adjustment,
-                              refundedAmount: max(0, min(refunded.rounded(scale: 2), target)),
+                              refundedAmount: max(0, min(refunded.cents, target)),
                               refundMode: settings.refundMode, refundAccount: settings.refundAccount)
     }
 
@@ -118,7 +118,7 @@ public enum RefundMapping {
                                     rate: ctx.money(ex: p.priceExTax, inc: p.priceIncTax), quantity: quantity,
                                     taxRate: ctx.singleLine ? nil : tax.rate)
                     if p.quantity > 0 {
-                        line.discountAmount = (ctx.lineDiscount(p, taxRate: tax.rate) * quantity / p.quantity).rounded(scale: 2)
+                        line.discountAmount = (ctx.lineDiscount(p, taxRate: tax.rate) * quantity / p.quantity).cents
                     }
                 }
                 line.taxName = ctx.singleLine ? "" : tax.name
@@ -171,7 +171,7 @@ public enum RefundMapping {
             }
         }
         if refund.items.isEmpty {
-            var line = LineSpec(kind: .orderAmount, sku: nil, name: "Refund", rate: refund.totalAmount.rounded(scale: 2), quantity: 1, taxRate: nil)
+            var line = LineSpec(kind: .orderAmount, sku: nil, name: "Refund", rate: refund.totalAmount.cents, quantity: 1, taxRate: nil)
             line.description = reason.isEmpty ? "Refund without items (tax adjustment)" : reason
             line.productType = "services"
             lines.append(line)

@@ -1,7 +1,7 @@
 import Foundation
 
 // Journal payloads: every spec (and the drafts they embed) as JSON and back, exactly. Money is a JSON number
-// written by `JSON.decimal` (plain notation) and read back with `JSON.decimal`, never through `Double`; an
+// written in plain notation (the text `JSON.decimal` gives) and read back with `JSON.decimal`, never through `Double`; an
 // absent optional is `null`. Keys are snake_case.
 
 /// Reads the fields of one JSON object, naming the path of a missing or mistyped field in the error.
@@ -68,7 +68,7 @@ struct JSONFields {
 }
 
 extension JSON {
-    static func optionalDecimal(_ value: Decimal?) -> JSON { value.map(JSON.decimal) ?? .null }
+    static func optionalDecimal(_ value: Decimal?) -> JSON { value.map(JSON.money) ?? .null }
     static func optionalInt64(_ value: Int64?) -> JSON { value.map(JSON.int64) ?? .null }
 }
 
@@ -81,9 +81,9 @@ extension LineSpec {
             "sku": .optional(sku),
             "name": .string(name),
             "description": .string(description),
-            "rate": .decimal(rate),
-            "quantity": .decimal(quantity),
-            "discount_amount": .decimal(discountAmount),
+            "rate": .money(rate),
+            "quantity": .money(quantity),
+            "discount_amount": .money(discountAmount),
             "tax_rate": .optionalDecimal(taxRate),
             "tax_name": .string(taxName),
             "product_type": .string(productType),
@@ -163,7 +163,7 @@ extension ContactSpec {
 
 extension ItemDraft {
     public func toJSON() -> JSON {
-        ["name": .string(name), "sku": .string(sku), "rate": .decimal(rate), "description": .string(description),
+        ["name": .string(name), "sku": .string(sku), "rate": .money(rate), "description": .string(description),
          "product_type": .string(productType), "tax_id": .optional(taxID)]
     }
 
@@ -199,8 +199,8 @@ extension InvoiceSpec {
             "exchange_rate": .optionalDecimal(exchangeRate),
             "is_inclusive_tax": .bool(isInclusiveTax),
             "lines": .array(lines.map { $0.toJSON() }),
-            "target_total": .decimal(targetTotal),
-            "adjustment": .decimal(adjustment),
+            "target_total": .money(targetTotal),
+            "adjustment": .money(adjustment),
             "notes": .string(notes),
         ]
     }
@@ -272,7 +272,7 @@ extension PaymentSpec {
             "reference_number": .string(referenceNumber),
             "contact_key": .string(contactKey),
             "date": .string(date),
-            "amount": .decimal(amount),
+            "amount": .money(amount),
             "payment_mode": .string(paymentMode),
             "account": .optional(account),
             "exchange_rate": .optionalDecimal(exchangeRate),
@@ -315,9 +315,9 @@ extension CreditNoteSpec {
             "exchange_rate": .optionalDecimal(exchangeRate),
             "is_inclusive_tax": .bool(isInclusiveTax),
             "lines": .array(lines.map { $0.toJSON() }),
-            "target_total": .decimal(targetTotal),
-            "adjustment": .decimal(adjustment),
-            "refunded_amount": .decimal(refundedAmount),
+            "target_total": .money(targetTotal),
+            "adjustment": .money(adjustment),
+            "refunded_amount": .money(refundedAmount),
             "refund_mode": .string(refundMode),
             "refund_account": .optional(refundAccount),
         ]

@@ -36,6 +36,63 @@ public struct TotalPrediction: Sendable, Equatable {
 
     public static func compute(lines: [Line], isInclusiveTax: Bool, adjustment: Decimal = 0,
                                taxRounding: TaxRounding) -> TotalPrediction {
+        exact(lines: lines, isInclusiveTax: isInclusiveTax, adjustment: adjustment, taxRounding: taxRounding)
+            ?? decimal(lines: lines, isInclusiveTax: isInclusiveTax, adjustment: adjustment, taxRounding: taxRounding)
+    }
+
+    /// The rules in `Int64` (amounts in 10⁻⁴, totals in cents), exact, including the inclusive-tax divisions.
+    /// Nil when a value has more than 4 decimals or a product would overflow.
+    static func exact(lines: [Line], isInclusiveTax: Bool, adjustment: Decimal, taxRounding: TaxRounding) -> TotalPrediction? {
+        typealias F = FixedPoint
+        let percentBase: Int64 = 100 * 10_000
+        var itemCents: [Int64] = []
+        itemCents.reserveCapacity(lines.count)
+        var sub: Int64 = 0
+        // Per rate (in 10⁻⁴ percent): rounded tax in cents (item level) or Σ item totals in cents (entity level).
+        var perRate: [Int64: Int64] = [:]
+        var rateOrder: [Int64] = []
+        for line in lines {
+            guard let r = F.scaled(line.rate, scale: 4), let q = F.scaled(line.quantity, scale: 4),
+                  let d = F.scaled(line.discountAmount, scale: 4),
+                  let gross = F.multiply(r, q), let disc = F.multiply(d, 10_000) else { return nil }
+            let (net, o) = gross.subtractingReportingOverflow(disc)
+            guard !o else { return nil }
+            let cents = F.roundedDivision(net, 1_000_000)
+            itemCents.append(cents)
+            guard let s = F.add(sub, cents) else { return nil }
+            sub = s
+            guard let p = line.taxPercentage, p != 0 else { continue }
+            guard let ps = F.scaled(p, scale: 4) else { return nil }
+            if perRate[ps] == nil { rateOrder.append(ps) }
+            switch taxRounding {
+            case .itemLevel:
+                guard let n = F.multiply(cents, ps) else { return nil }
+                let tax = F.roundedDivision(n, isInclusiveTax ? percentBase + ps : percentBase)
+                perRate[ps, default: 0] += tax
+            case .entityLevel:
+                perRate[ps, default: 0] += cents
+            }
+        }
+        var taxes: [String: Decimal] = [:]
+        var taxTotal: Int64 = 0
+        for ps in rateOrder {
+            var tax = perRate[ps]!
+            if taxRounding == .entityLevel {
+                guard let n = F.multiply(tax, ps) else { return nil }
+                tax = F.roundedDivision(n, isInclusiveTax ? percentBase + ps : percentBase)
+            }
+            taxes[F.plainString(F.decimal(ps, scale: 4))] = F.decimal(tax, scale: 2)
+            taxTotal += tax
+        }
+        guard let adj = F.scaled(adjustment, scale: 4), let sub4 = F.multiply(sub, 100), let tax4 = F.multiply(taxTotal, 100),
+              let partial = F.add(sub4, isInclusiveTax ? 0 : tax4), let total4 = F.add(partial, adj) else { return nil }
+        return TotalPrediction(subTotal: F.decimal(sub, scale: 2), taxTotal: F.decimal(taxTotal, scale: 2), taxes: taxes,
+                               itemTotals: itemCents.map { F.decimal($0, scale: 2) }, adjustment: adjustment,
+                               total: F.decimal(F.roundedDivision(total4, 100), scale: 2))
+    }
+
+    /// The rules in `Decimal`: the general path, for values the exact path cannot hold.
+    static func decimal(lines: [Line], isInclusiveTax: Bool, adjustment: Decimal, taxRounding: TaxRounding) -> TotalPrediction {
         var itemTotals: [Decimal] = []
         itemTotals.reserveCapacity(lines.count)
         var subTotal: Decimal = 0
@@ -105,7 +162,8 @@ extension CreditNoteSpec {
 enum Reconciliation {
     /// Largest adjustment accepted before a record is quarantined: max(1.00, 1 % of the target).
     static func tolerance(for target: Decimal) -> Decimal {
-        let onePercent = (abs(target) / 100).rounded(scale: 2)
+        let onePercent = FixedPoint.scaled(target, scale: 2).map { FixedPoint.decimal(FixedPoint.roundedDivision(abs($0), 100), scale: 2) }
+            ?? (abs(target) / 100).rounded(scale: 2)
         return max(1, onePercent)
     }
 

@@ -1,4 +1,6 @@
 import Foundation
+import Stores
+import SyncEngine
 
 /// `zbsync audit`: prints the audit log, newest first. Read-only; never waits on the run lock.
 struct AuditCommand: ParsableCommand {
@@ -36,6 +38,50 @@ struct AuditCommand: ParsableCommand {
     }
 
     func run(_ context: AppContext) async throws -> ExitCode {
-        throw CommandUnavailable(command: "zbsync audit")
+        let store = try context.store()
+        var query = AuditQuery()
+        if let order { query.entityKey = EntityKey.order(order) }
+        query.failedOnly = failed
+        query.since = since
+        query.limit = limit
+        var events = try store.audit(query)
+        if let order {
+            // Everything about the order: its invoice, payments and credit notes.
+            var related = AuditQuery()
+            related.failedOnly = failed
+            related.since = since
+            related.limit = 5000
+            let refunds = Set(try store.entries(states: JournalState.allCases, limit: 100_000)
+                .filter { ($0.operation.payload["spec"]?["order_id"]?.int64) == order }.map(\.operation.entityKey))
+            events += try store.audit(related).filter { refunds.contains($0.entityKey) && $0.entityKey != EntityKey.order(order) }
+            events.sort { $0.time > $1.time }
+            events = Array(events.prefix(limit))
+        }
+        if json {
+            let f = ISO8601DateFormatter()
+            let rows: [JSON] = events.map { e in
+                ["time": .string(f.string(from: e.time)), "run_id": .string(e.runID), "entity": .string(e.entityKey),
+                 "action": .string(e.action), "outcome": .string(e.outcome), "zoho_id": .optional(e.zohoID),
+                 "http_status": e.httpStatus.map { JSON.int($0) } ?? .null, "zoho_code": e.zohoCode.map { JSON.int($0) } ?? .null,
+                 "message": .string(e.message)]
+            }
+            context.output.print(JSON.array(rows).serializedString(sortedKeys: true))
+            return .success
+        }
+        if events.isEmpty {
+            context.output.print("No audit entries match.")
+            return .success
+        }
+        let f = DateFormatter()
+        f.locale = Locale(identifier: "en_US_POSIX")
+        f.dateFormat = "yyyy-MM-dd HH:mm:ss"
+        for e in events.reversed() {
+            var line = "\(f.string(from: e.time))  \(e.entityKey.padding(toLength: 16, withPad: " ", startingAt: 0))  \(e.action.padding(toLength: 18, withPad: " ", startingAt: 0))  \(e.outcome.padding(toLength: 9, withPad: " ", startingAt: 0))"
+            if let id = e.zohoID { line += "  zoho \(id)" }
+            if let code = e.zohoCode { line += "  code \(code)" }
+            if !e.message.isEmpty { line += "  \(e.message)" }
+            context.output.print(line)
+        }
+        return .success
     }
 }

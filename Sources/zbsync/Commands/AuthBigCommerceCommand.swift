@@ -1,4 +1,6 @@
 import Foundation
+import Stores
+import SyncEngine
 
 /// `zbsync auth bigcommerce --store-hash HASH`: stores the API token and, optionally, the app's client
 /// secret (for webhook signatures), and writes `bigcommerce.store_hash` into the config file.
@@ -32,6 +34,15 @@ struct AuthBigCommerceCommand: ParsableCommand {
     }
 
     func run(_ context: AppContext) async throws -> ExitCode {
-        throw CommandUnavailable(command: "zbsync auth bigcommerce")
+        let store = try context.store()
+        let token = try SecretInput.read(variable: "ZBSYNC_BIGCOMMERCE_TOKEN", prompt: "BigCommerce API token", context: context)!
+        let clientSecret = try SecretInput.read(variable: "ZBSYNC_BIGCOMMERCE_CLIENT_SECRET", prompt: "BigCommerce client secret",
+                                                context: context, required: false)
+        try ConfigFile.update(home: context.home, settings: ["bigcommerce.store_hash": storeHash])
+        try store.setSecret(token, name: SecretName.bigcommerceToken)
+        if let clientSecret { try store.setSecret(clientSecret, name: SecretName.bigcommerceClientSecret) }
+        context.output.print("Stored the BigCommerce API token for store \(storeHash)" + (clientSecret == nil ? "." : " and the client secret for webhook signatures."))
+        context.output.print("Next: zbsync auth zoho --region us --client-id ID, then zbsync doctor.")
+        return .success
     }
 }

@@ -1,4 +1,6 @@
 import Foundation
+import Stores
+import SyncEngine
 import SyncEngine
 
 /// `zbsync auth zoho --region R --client-id ID [--code GRANT_CODE]`: stores the Zoho client secret and
@@ -38,6 +40,31 @@ struct AuthZohoCommand: ParsableCommand {
     }
 
     func run(_ context: AppContext) async throws -> ExitCode {
-        throw CommandUnavailable(command: "zbsync auth zoho")
+        let store = try context.store()
+        let config = try context.configuration()
+        let region = self.region ?? config.zoho.region
+        let accountsURL = (self.region == nil || self.region == config.zoho.region) ? config.zoho.accountsURL : region.accountsURL
+        let secret = try SecretInput.read(variable: "ZBSYNC_ZOHO_CLIENT_SECRET", prompt: "Zoho client secret", context: context)!
+        let refreshToken: Secret
+        if let code {
+            let grantCode = Secret(code)
+            context.redactor.register(grantCode)
+            let grant = try await ZohoAuth.exchangeGrantCode(code: grantCode, clientID: clientID, clientSecret: secret, accountsURL: accountsURL,
+                                                             region: region, allowCustomAPIDomain: config.zoho.allowCustomAPIDomain,
+                                                             transport: context.makeTransport(), clock: context.clock, logger: context.logger,
+                                                             userAgent: "zbsync/\(ZBSyncVersion.current)")
+            refreshToken = grant.refreshToken
+            context.redactor.register(refreshToken)
+            try store.saveZohoSession(grant.session)
+        } else {
+            refreshToken = try SecretInput.read(variable: "ZBSYNC_ZOHO_REFRESH_TOKEN", prompt: "Zoho refresh token", context: context)!
+            try store.clearZohoSession()
+        }
+        try ConfigFile.update(home: context.home, settings: ["zoho.client_id": clientID, "zoho.region": region.rawValue])
+        try store.setSecret(secret, name: SecretName.zohoClientSecret)
+        try store.setSecret(refreshToken, name: SecretName.zohoRefreshToken)
+        context.output.print("Stored the Zoho client (\(clientID), region \(region.rawValue)) and the refresh token.")
+        context.output.print("Next: zbsync doctor, then zbsync sync --dry-run.")
+        return .success
     }
 }

@@ -1,4 +1,6 @@
 import Foundation
+import Stores
+import SyncEngine
 
 /// `zbsync backfill --since DATE [--until DATE]`: a one-off, resumable import of older orders over a
 /// window, through the same engine as `sync`. Takes the run lock.
@@ -34,6 +36,11 @@ struct BackfillCommand: ParsableCommand {
     }
 
     func run(_ context: AppContext) async throws -> ExitCode {
-        throw CommandUnavailable(command: "zbsync backfill")
+        var options = SyncOptions()
+        options.dryRun = dryRun
+        let window = BackfillWindow(since: since, until: until)
+        return try await RunSupport.perform(context, command: "backfill", dryRun: dryRun, json: json) { runner in
+            try await runner.backfill(window, options: options)
+        }
     }
 }

@@ -1,4 +1,6 @@
 import Foundation
+import Stores
+import SyncEngine
 
 /// `zbsync replay --order N`: re-reads one order from BigCommerce and re-plans and pushes it. Idempotent.
 /// Takes the run lock.
@@ -30,6 +32,10 @@ struct ReplayCommand: ParsableCommand {
     }
 
     func run(_ context: AppContext) async throws -> ExitCode {
-        throw CommandUnavailable(command: "zbsync replay")
+        var options = SyncOptions()
+        options.dryRun = dryRun
+        return try await RunSupport.perform(context, command: "replay", dryRun: dryRun, json: json) { runner in
+            try await runner.replay(orderID: order, options: options)
+        }
     }
 }

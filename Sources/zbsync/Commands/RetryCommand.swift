@@ -1,4 +1,6 @@
 import Foundation
+import Stores
+import SyncEngine
 
 /// `zbsync retry --all | --op ID…`: puts dead-lettered operations back in the queue for the next run.
 /// Takes the run lock.
@@ -35,6 +37,13 @@ struct RetryCommand: ParsableCommand {
     }
 
     func run(_ context: AppContext) async throws -> ExitCode {
-        throw CommandUnavailable(command: "zbsync retry")
+        try context.acquireRunLock()
+        let store = try context.store()
+        let count = try store.requeue(ids: all ? nil : operationIDs, includeFailed: includeFailed || !all, at: context.clock.now())
+        for entry in try store.entries(states: [.pending], limit: 10_000) where all || operationIDs.contains(entry.id) {
+            try? store.resolveAttention(kind: "attention", entityKey: entry.operation.entityKey, at: context.clock.now())
+        }
+        context.output.print(count == 0 ? "Nothing to re-queue." : "Re-queued \(count) operation\(count == 1 ? "" : "s"); the next 'zbsync sync' sends them.")
+        return .success
     }
 }

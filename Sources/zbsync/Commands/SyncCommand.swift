@@ -1,4 +1,6 @@
 import Foundation
+import Stores
+import SyncEngine
 
 /// `zbsync sync`: the cron job. Drains the webhook inbox, polls BigCommerce since the cursors, pushes
 /// the journal to Zoho Books. Takes the run lock.
@@ -29,6 +31,11 @@ struct SyncCommand: ParsableCommand {
     }
 
     func run(_ context: AppContext) async throws -> ExitCode {
-        throw CommandUnavailable(command: "zbsync sync")
+        var options = SyncOptions()
+        options.dryRun = dryRun
+        options.inboxOnly = inboxOnly
+        return try await RunSupport.perform(context, command: inboxOnly ? "sync --inbox-only" : "sync", dryRun: dryRun, json: json) { runner in
+            try await runner.sync(options)
+        }
     }
 }
