@@ -36,18 +36,20 @@ import Testing
         let path = home.path(RunLock.fileName)
         _ = FileManager.default.createFile(atPath: path, contents: nil, attributes: [.posixPermissions: 0o600])
         let holder = Process()
-        // The shell takes the lock on fd 9 and then becomes `sleep`, so terminating it frees the lock.
+        // The shell takes the lock on fd 9 (waiting out any probe below) and then becomes `sleep`, so
+        // killing it frees the lock.
         holder.executableURL = URL(fileURLWithPath: "/bin/sh")
-        holder.arguments = ["-c", "exec 9>>\"$0\"; /usr/bin/flock -n 9 || exit 1; exec sleep 30", path]
+        holder.arguments = ["-c", "exec 9>>\"$0\"; /usr/bin/flock 9 || exit 1; exec sleep 30", path]
         try holder.run()
         defer { if holder.isRunning { holder.terminate(); holder.waitUntilExit() } }
-        // Wait until the child has the lock.
+        // Wait until the child has the lock (generously: the machine may be busy).
         var held = false
-        for _ in 0..<100 {
-            if try runProcess("/usr/bin/flock", ["-n", path, "true"]) == 1 { held = true; break }
-            usleep(20_000)
+        let deadline = Date().addingTimeInterval(20)
+        while !held && Date() < deadline {
+            held = try runProcess("/usr/bin/flock", ["-n", path, "true"]) == 1
+            if !held { usleep(50_000) }
         }
-        #expect(held)
+        try #require(held)
         let start = Date()
         #expect(throws: RunLockError.self) { try RunLock.acquire(home: home.url) }
         #expect(Date().timeIntervalSince(start) < 1)

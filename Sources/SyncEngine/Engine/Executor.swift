@@ -138,7 +138,7 @@ public final class Executor: @unchecked Sendable {
             if result.outcome == "adopt" { report.adopted += 1 }
             report.done += 1
             report.completedByKind[op.kind, default: 0] += 1
-            log.info("\(op.kind) \(result.outcome): \(result.message)", ["zoho.id": result.mapping?.zohoID ?? ""])
+            log.debug("\(op.kind) \(result.outcome): \(result.message)", ["zoho.id": result.mapping?.zohoID ?? ""])
         } catch is SimulatedCrash {
             report.stop = .crashed
         } catch {
@@ -608,7 +608,7 @@ public final class Executor: @unchecked Sendable {
             let alreadyRefunded = max(0, note.total - applied - remaining)
             let toRefund = min(remaining, max(0, spec.refundedAmount - alreadyRefunded - applied))
             if toRefund > 0 {
-                let account = try await org.accountID(spec.refundAccount)
+                let account = try await org.refundAccountID(spec.refundAccount)
                 let draft = CreditNoteRefundDraft(date: spec.date, amount: toRefund, refundMode: spec.refundMode,
                                                   referenceNumber: spec.referenceNumber, fromAccountID: account)
                 try await sink.refundCreditNote(id: mapping.zohoID, draft)

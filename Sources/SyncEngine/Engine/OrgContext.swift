@@ -72,6 +72,22 @@ public actor OrgContext {
             message: "Zoho has no account named \"\(wanted)\"; fix payments.account or refunds.account in zbsync.conf")
     }
 
+    /// The account a credit-note refund is paid from: the configured one, else the organization's first bank
+    /// account, else its first cash account (Zoho requires one; `doctor` shows which was chosen).
+    public func refundAccountID(_ configured: String?) async throws -> String {
+        if let id = try await accountID(configured) { return id }
+        let key = "account:default-refund"
+        if let m = try store.mapping(key) { return m.zohoID }
+        let accounts = try await sink.accounts()
+        guard let chosen = accounts.first(where: { $0.type == "bank" }) ?? accounts.first(where: { $0.type == "cash" }) else {
+            throw RemoteError.rejected(.zoho, status: 0, code: nil,
+                message: "Zoho has no bank or cash account to pay refunds from; create one or set refunds.account in zbsync.conf")
+        }
+        try store.upsertMapping(MappingRecord(entityKey: key, zohoID: chosen.accountID, zohoNumber: chosen.name, fingerprint: "",
+                                              zohoStatus: "active", updatedAt: clock.now()))
+        return chosen.accountID
+    }
+
     /// SKU of the item used for lines whose product has no SKU or no item.
     public static let genericSKU = "ZBSYNC-GENERIC"
 

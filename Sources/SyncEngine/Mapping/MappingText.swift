@@ -5,6 +5,7 @@ enum MappingText {
     /// Replaces control characters (Unicode `Cc`: tabs, newlines, NUL, DEL…) with spaces, collapses runs of
     /// whitespace and trims. Every other character, emoji and accents included, is kept.
     static func clean(_ text: String) -> String {
+        if isClean(text) { return text }
         var out = String.UnicodeScalarView()
         var pendingSpace = false
         for scalar in text.unicodeScalars {
@@ -17,6 +18,22 @@ enum MappingText {
             out.append(scalar)
         }
         return String(out)
+    }
+
+    /// True for printable ASCII with single inner spaces: the common case, which `clean` leaves as it is.
+    private static func isClean(_ text: String) -> Bool {
+        var previousSpace = true
+        for b in text.utf8 {
+            if b == 0x20 {
+                if previousSpace { return false }
+                previousSpace = true
+            } else if b > 0x20 && b < 0x7F {
+                previousSpace = false
+            } else {
+                return false
+            }
+        }
+        return !previousSpace || text.isEmpty
     }
 
     /// The longest prefix of whole characters whose UTF-16 length is at most `limit` (Zoho counts Java

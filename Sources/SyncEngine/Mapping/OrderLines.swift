@@ -33,7 +33,11 @@ struct OrderTaxIndex {
 
     /// `item`, `shipping`, `handling`, `gift-wrapping` (nil type = a row read without details).
     static func type(of row: BCOrderTax) -> String {
-        (row.lineItemType ?? "").lowercased().replacingOccurrences(of: "_", with: "-")
+        switch row.lineItemType {
+        case nil: return ""
+        case "item", "shipping", "handling", "gift-wrapping": return row.lineItemType!
+        case let other?: return other.lowercased().replacingOccurrences(of: "_", with: "-")
+        }
     }
 
     func itemRows(orderProductID: Int64) -> [BCOrderTax] {
