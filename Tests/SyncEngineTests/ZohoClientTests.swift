@@ -367,7 +367,10 @@ import Testing
         #expect(page.hasMore)
         #expect(page.items.map(\.rate) == [Decimal(string: "199.99")!, Decimal(string: "24.5")!])
         #expect(h.transport.apiRequests.last?.queryItems["filter_by"] == "Status.All")
+        h.transport.on("GET", "/books/v3/items", .fixture("items.list"),
+                       .body(#"{"code":0,"message":"success","items":[],"page_context":{"has_more_page":false}}"#, status: 200))
         #expect(try await client.items(sku: "TENT-2P").map(\.itemID) == ["982000000030049"])
+        #expect(h.transport.apiRequests.suffix(2).map { $0.queryItems["page"] } == ["1", "2"])
     }
 
     @Test func createItemCutsTheNameToZohosLimit() async throws {

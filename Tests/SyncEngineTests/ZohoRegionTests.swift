@@ -40,8 +40,11 @@ import Testing
         #expect(try ZohoRegion.validatedAPIDomain("https://api.zoho.eu", region: .eu, allowCustom: false) == "https://www.zohoapis.eu")
         // Missing api_domain: the region's.
         #expect(try ZohoRegion.validatedAPIDomain(nil, region: .au, allowCustom: false) == "https://www.zohoapis.com.au")
-        // A foreign host, plain http, or a port is refused without the sandbox override.
-        for bad in ["https://books.attacker.example", "http://www.zohoapis.com", "http://127.0.0.1:8080", "https://www.zohoapis.com:8443", "not a url"] {
+        // A Zoho host over plain http or with a port never gets the token as given: the region's https domain is used.
+        #expect(try ZohoRegion.validatedAPIDomain("http://www.zohoapis.com", region: .us, allowCustom: false) == "https://www.zohoapis.com")
+        #expect(try ZohoRegion.validatedAPIDomain("https://www.zohoapis.com:8443", region: .us, allowCustom: false) == "https://www.zohoapis.com")
+        // A foreign host is refused without the sandbox override.
+        for bad in ["https://books.attacker.example", "http://127.0.0.1:8080", "https://www.zohoapis.com.evil.example", "not a url"] {
             #expect(throws: ZohoConfigurationError.self) { try ZohoRegion.validatedAPIDomain(bad, region: .us, allowCustom: false) }
         }
         #expect(try ZohoRegion.validatedAPIDomain("http://127.0.0.1:8080", region: .us, allowCustom: true) == "http://127.0.0.1:8080")

@@ -16,6 +16,17 @@ public struct SimulatedCrash: Error, Equatable {
     public init() {}
 }
 
+/// Named places in the executor where a crash is simulated by tests (in process: `SimulatedCrash`; as a
+/// process: `ZBSYNC_CRASH_AT=<point>[:<n>]` makes the binary kill itself with SIGKILL at the n-th hit).
+public enum CrashPoint: String, Sendable, CaseIterable {
+    /// The row is committed as `sending`; the request has not gone out.
+    case afterMarkSending
+    /// Zoho created the document; nothing about it is committed locally yet.
+    case afterRemoteCreate
+    /// The row is `done` and the mapping committed.
+    case afterComplete
+}
+
 /// What one push did.
 public struct PushReport: Sendable, Equatable {
     public var done = 0
@@ -47,6 +58,12 @@ public final class Executor: @unchecked Sendable {
     let runID: String
     let org: OrgContext
     private var itemsWarmed = false
+    /// Called at each ``CrashPoint``; returning true stops the run there as a crash would.
+    public var crashHook: (@Sendable (CrashPoint) -> Bool)?
+
+    func crashPoint(_ point: CrashPoint) throws {
+        if let crashHook, crashHook(point) { throw SimulatedCrash() }
+    }
 
     public init(sink: ZohoBooksSink, store: StateStore, clock: SyncClock, logger: Logger, settings: SyncSettings, runID: String) {
         self.sink = sink; self.store = store; self.clock = clock; self.logger = logger; self.settings = settings
@@ -128,6 +145,7 @@ public final class Executor: @unchecked Sendable {
             return
         }
         do {
+            try crashPoint(.afterMarkSending)
             let result = try await apply(op, uncertain: uncertain, report: &report)
             if let attention = result.attention {
                 try? store.raiseAttention(kind: "attention", entityKey: attentionKey(op), message: attention, at: clock.now())
@@ -135,6 +153,7 @@ public final class Executor: @unchecked Sendable {
             }
             try store.complete(id: entry.id, mapping: result.mapping, audit: audit(op, outcome: result.outcome, zohoID: result.mapping?.zohoID,
                                                                                      message: result.message))
+            try crashPoint(.afterComplete)
             if result.outcome == "adopt" { report.adopted += 1 }
             report.done += 1
             report.completedByKind[op.kind, default: 0] += 1
@@ -340,6 +359,7 @@ public final class Executor: @unchecked Sendable {
                                outcome: "adopt", message: "adopted contact \(same.contactName) by name and email")
             }
         }
+        try crashPoint(.afterRemoteCreate)
         return Applied(mapping: MappingRecord(entityKey: spec.key, zohoID: created.contactID, zohoNumber: created.contactName,
                                               fingerprint: fingerprint, zohoStatus: "active", extra: extra, updatedAt: now),
                        message: "contact \(created.contactName) created")
@@ -390,6 +410,7 @@ public final class Executor: @unchecked Sendable {
             draft.name = ItemMapping.uniqueItemName(draft.name, sku: spec.sku)
             created = try await sink.createItem(draft)
         }
+        try crashPoint(.afterRemoteCreate)
         return Applied(mapping: MappingRecord(entityKey: key, zohoID: created.itemID, zohoNumber: created.name, fingerprint: fingerprint,
                                               zohoStatus: "active", updatedAt: now),
                        message: "item \(created.name) created")
@@ -463,6 +484,7 @@ public final class Executor: @unchecked Sendable {
         } else {
             do {
                 invoice = try await sink.createInvoice(draft)
+                try crashPoint(.afterRemoteCreate)
                 message = "invoice \(invoice.invoiceNumber) created"
             } catch RemoteError.duplicate {
                 guard let found = try await sink.invoices(number: spec.invoiceNumber).first else { throw RemoteError.rejected(.zoho, status: 400, code: 1001, message: "Zoho says \(spec.invoiceNumber) exists but it cannot be found") }
@@ -535,6 +557,7 @@ public final class Executor: @unchecked Sendable {
         let account = try await org.accountID(spec.account)
         let draft = spec.resolve(customerID: contact.zohoID, invoiceID: invoice.zohoID, accountID: account)
         let payment = try await sink.createPayment(draft)
+        try crashPoint(.afterRemoteCreate)
         return Applied(mapping: MappingRecord(entityKey: spec.key, zohoID: payment.paymentID, zohoNumber: spec.referenceNumber,
                                               fingerprint: fingerprint, zohoStatus: "recorded",
                                               extra: ["amount": .decimal(spec.amount), "order_id": .int64(spec.orderID)], updatedAt: now),
@@ -567,6 +590,7 @@ public final class Executor: @unchecked Sendable {
                                                    invoiceLineItemIDs: lineIDs)
                 do {
                     var created = try await sink.createCreditNote(draft)
+                    try crashPoint(.afterRemoteCreate)
                     if created.total != spec.targetTotal {
                         // Credit notes follow the invoice rule: Zoho's total must equal the refund.
                         draft.adjustment = (draft.adjustment + (spec.targetTotal - created.total)).roundedToCents

@@ -72,7 +72,13 @@ public final class SyncRunner: @unchecked Sendable {
         self.settings = settings; self.runID = runID
     }
 
-    public lazy var executor = Executor(sink: sink, store: store, clock: clock, logger: logger, settings: settings, runID: runID)
+    public lazy var executor: Executor = {
+        let e = Executor(sink: sink, store: store, clock: clock, logger: logger, settings: settings, runID: runID)
+        e.crashHook = crashHook
+        return e
+    }()
+    /// Passed to the executor (see ``CrashPoint``).
+    public var crashHook: (@Sendable (CrashPoint) -> Bool)?
 
     // MARK: Entry points
 

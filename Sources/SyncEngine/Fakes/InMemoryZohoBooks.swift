@@ -651,7 +651,7 @@ public final class InMemoryZohoBooks: ZohoBooksSink, @unchecked Sendable {
             guard inv.customerID == draft.customerID else { throw Self.invalid("Invalid value passed for invoice_id") }
             guard inv.status != "void" else { throw Self.invalid("Payments cannot be recorded for void invoices") }
             if draftPaymentsRefused, inv.status == "draft" {
-                throw Self.invalid("Payments cannot be recorded for invoices in the draft status")
+                throw RemoteError.rejected(.zoho, status: 400, code: nil, message: "Payments cannot be recorded for invoices in the draft status")
             }
             guard draft.amount > 0 else { throw Self.invalid("Invalid value passed for amount") }
             guard draft.amount <= inv.balance else {

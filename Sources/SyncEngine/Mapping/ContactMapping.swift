@@ -136,7 +136,8 @@ public enum ContactMapping {
 
     /// Lower-cased, trimmed, control characters removed.
     public static func normalizedEmail(_ email: String) -> String {
-        MappingText.clean(email).replacingOccurrences(of: " ", with: "").lowercased()
+        let cleaned = MappingText.clean(email)
+        return (cleaned.utf8.contains(0x20) ? cleaned.replacingOccurrences(of: " ", with: "") : cleaned).lowercased()
     }
 
     /// The display name with the currency suffix the key asks for, within 200 characters.

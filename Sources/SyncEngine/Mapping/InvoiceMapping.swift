@@ -11,7 +11,7 @@ public enum InvoiceMapping {
     /// currency, else the organization's base currency. Upper-cased.
     public static func currency(of order: BCOrder, settings: MappingSettings) -> String {
         for c in [order.defaultCurrencyCode, order.currencyCode, settings.baseCurrency] {
-            let t = c.trimmingCharacters(in: .whitespaces).uppercased()
+            let t = MappingText.clean(c).uppercased()
             if !t.isEmpty { return t }
         }
         return "USD"
@@ -27,7 +27,7 @@ public enum InvoiceMapping {
     public static func exchangeRate(order: BCOrder, currency: String, settings: MappingSettings) -> Decimal? {
         let base = settings.baseCurrency.uppercased()
         guard currency.uppercased() != base else { return nil }
-        let storeDefault = order.storeDefaultCurrencyCode.trimmingCharacters(in: .whitespaces).uppercased()
+        let storeDefault = MappingText.clean(order.storeDefaultCurrencyCode).uppercased()
         guard storeDefault.isEmpty || storeDefault == base else { return nil }
         let rate = order.storeDefaultToTransactionalExchangeRate
         guard rate > 0 else { return nil }

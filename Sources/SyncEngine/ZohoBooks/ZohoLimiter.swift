@@ -92,12 +92,13 @@ public final class ZohoLimiter: @unchecked Sendable {
                 }
                 var wait = 0.0
                 if let blocked = s.blockedUntil, blocked > now { wait = blocked.timeIntervalSince(now) }
-                if s.tokens < 1 - 1e-9 { wait = max(wait, (1 - s.tokens) / ratePerSecond) }
+                if s.tokens < 1 - 1e-6 { wait = max(wait, (1 - s.tokens) / ratePerSecond) }
                 if s.recentCalls.count >= requestsPerMinute {
                     let oldestInWindow = s.recentCalls[s.recentCalls.count - requestsPerMinute]
                     wait = max(wait, 60 - now.timeIntervalSince(oldestInWindow))
                 }
-                if wait > 0 { return .wait(wait) }
+                // Whole milliseconds: a wait below a clock's resolution would never move it forward.
+                if wait > 1e-6 { return .wait((wait * 1000).rounded(.up) / 1000) }
                 s.tokens = max(0, s.tokens - 1)
                 s.dayCount += 1
                 s.recentCalls.append(now)

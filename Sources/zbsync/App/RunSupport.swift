@@ -25,6 +25,7 @@ enum RunSupport {
         let runID = RunRecorder.newRunID()
         let runner = SyncRunner(source: source, sink: sink, store: store, clock: context.clock, logger: context.logger.with(["run.id": runID]),
                                 settings: settings, runID: runID)
+        runner.crashHook = CrashInjection.hook(environment: context.environment)
         let started = context.clock.now()
         let limiterBefore = (try? store.limiterState()?.dayCount) ?? 0
         if !dryRun { try store.beginRun(RunRecord(id: runID, command: command, startedAt: started)) }
@@ -174,4 +175,26 @@ struct ZohoNotConnected: ZohoBooksSink {
     func refundCreditNote(id: String, _ draft: CreditNoteRefundDraft) async throws { try fail() as Void }
     func payments(reference: String, customerID: String) async throws -> [ZohoPayment] { try fail() }
     func createPayment(_ draft: PaymentDraft) async throws -> ZohoPayment { try fail() }
+}
+
+/// `ZBSYNC_CRASH_AT=<point>[:<n>]` (points: afterMarkSending, afterRemoteCreate, afterComplete): the process kills
+/// itself with SIGKILL at the n-th time the executor reaches that point (default the first). For the fault suite.
+enum CrashInjection {
+    static func hook(environment: [String: String]) -> (@Sendable (CrashPoint) -> Bool)? {
+        guard let raw = environment["ZBSYNC_CRASH_AT"], !raw.isEmpty else { return nil }
+        let parts = raw.split(separator: ":")
+        guard let point = CrashPoint(rawValue: String(parts[0])) else { return nil }
+        let target = parts.count > 1 ? Int(parts[1]) ?? 1 : 1
+        let counter = CrashCounter()
+        return { reached in
+            if reached == point, counter.increment() == target { kill(getpid(), SIGKILL) }
+            return false
+        }
+    }
+}
+
+final class CrashCounter: @unchecked Sendable {
+    private let lock = NSLock()
+    private var value = 0
+    func increment() -> Int { lock.withLock { value += 1; return value } }
 }

@@ -43,6 +43,32 @@ import Testing
         #expect(h.zohoWrites == 0, "a converged store must cost no writes")
     }
 
+    /// R1 by crash point: stop at the n-th time the executor reaches each named point (n = 1…12, which covers
+    /// contacts, items, invoices, payments and the credit note of the seeded store), reopen, run again.
+    @Test(arguments: CrashPoint.allCases)
+    func crashAtEveryCrashPoint(point: CrashPoint) async throws {
+        for n in 1...12 {
+            let h = try EngineHarness()
+            Self.seed(h)
+            let counter = LockedCounter()
+            let runner = h.runner()
+            runner.crashHook = { reached in reached == point && counter.increment() == n }
+            h.clock.advance(by: 120)
+            h.serverClock.advance(by: 120)
+            let first = try await runner.sync(SyncOptions())
+            #expect(first.push.stop == .crashed, "\(point) #\(n) never reached")
+            try h.reopen()
+            let second = try await h.sync()
+            #expect(second.push.stop == nil)
+            try h.checkInvariants(orders: [1001, 1002, 1003, 1004])
+            #expect(h.zoho.allCreditNotes.count == 1, "\(point) #\(n)")
+            #expect(h.zoho.allPayments.count == 3, "\(point) #\(n)")
+            h.zoho.resetCounters()
+            try await h.sync()
+            #expect(h.zohoWrites == 0, "\(point) #\(n): a converged store must cost no writes")
+        }
+    }
+
     /// R3: Zoho applies a create but the reply is lost (timeout, 502, truncated body): the row becomes unknown,
     /// the key is looked up, the document adopted. Exactly one document.
     @Test(arguments: [Op.createInvoice, .createContact, .createItem, .createPayment, .createCreditNote])
