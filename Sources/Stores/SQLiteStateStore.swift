@@ -122,7 +122,7 @@ public final class SQLiteStateStore: StateStore, @unchecked Sendable {
     }
 }
 
-// MARK: Shared helpers
+// MARK: SQL text and JSON columns
 
 extension SQLiteStateStore {
     /// `?, ?, …` for an IN list of `count` values. Placeholders only: values are always bound.

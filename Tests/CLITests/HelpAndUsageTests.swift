@@ -112,11 +112,12 @@ import Testing
         #expect(group.stderr.contains("'auth' needs a subcommand: bigcommerce, zoho"))
     }
 
-    @Test func commandsNotYetAvailableExit64WithOneLine() throws {
+    /// A sync on a home that has no store connected yet says which command connects it (exit 78, one line).
+    @Test func syncBeforeAuthSaysWhatToDo() throws {
         let scratch = try Scratch()
         try scratch.initialize()
         let result = try scratch.run(["sync", "--dry-run"])
-        #expect(result.exitCode == 64, "\(result)")
-        #expect(result.failureLines == ["zbsync: 'zbsync sync' is not available in zbsync 0.1.0 yet; run 'zbsync --help' for the commands that are"])
+        #expect(result.exitCode == 78, "\(result)")
+        #expect(result.failureLines == ["zbsync: no BigCommerce store connected; run 'zbsync auth bigcommerce --store-hash HASH'"])
     }
 }

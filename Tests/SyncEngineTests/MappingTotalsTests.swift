@@ -53,6 +53,41 @@ import Testing
         #expect(Reconciliation.tolerance(for: -250) == Self.dec("2.5"))
     }
 
+    @Test(arguments: TaxRounding.allCases)
+    func exactAndDecimalPathsAgree(_ rounding: TaxRounding) throws {
+        var g = Generator(state: 99)
+        for _ in 0..<300 {
+            let lines = (0..<g.int(1...6)).map { _ in
+                Line(rate: Decimal(g.int(-500...900_000)) / 10_000, quantity: Decimal(g.int(1...12)),
+                     discountAmount: g.int(0...3) == 0 ? g.cents(0...500) : 0, taxPercentage: g.pick(Self.rates))
+            }
+            for inclusive in [false, true] {
+                let adjustment = g.cents(-50...50)
+                let exact = try #require(TotalPrediction.exact(lines: lines, isInclusiveTax: inclusive, adjustment: adjustment, taxRounding: rounding))
+                let slow = TotalPrediction.decimal(lines: lines, isInclusiveTax: inclusive, adjustment: adjustment, taxRounding: rounding)
+                #expect(exact == slow)
+            }
+        }
+        // Values the exact path cannot hold take the Decimal path.
+        let third = Decimal(1) / 3
+        #expect(TotalPrediction.exact(lines: [Line(rate: third, quantity: 3)], isInclusiveTax: false, adjustment: 0, taxRounding: rounding) == nil)
+        #expect(TotalPrediction.compute(lines: [Line(rate: third, quantity: 3)], isInclusiveTax: false, taxRounding: rounding).total == 1)
+    }
+
+    @Test func fastPlainStringMatchesPlainString() {
+        var g = Generator(state: 5)
+        var values: [Decimal] = [0, 1, -1, 10, 100, Self.dec("0.1"), Self.dec("-0.0001"), Self.dec("12.50"), Self.dec("1e20"),
+                                 Self.dec("123456789012345678.9"), Decimal(1) / 3, Self.dec("-0.000000001"), Self.dec("1000.000")]
+        for _ in 0..<500 { values.append(Decimal(g.int(-10_000_000...10_000_000)) / Decimal(FixedPoint.pow10(g.int(0...8))!)) }
+        for v in values { #expect(FixedPoint.plainString(v) == v.plainString, "\(v)") }
+        #expect(FixedPoint.scaled(Self.dec("12.3456"), scale: 4) == 123_456)
+        #expect(FixedPoint.scaled(Self.dec("12.34567"), scale: 4) == nil)
+        #expect(FixedPoint.scaled(Self.dec("-2.5"), scale: 2) == -250)
+        #expect(FixedPoint.roundedDivision(-125, 10) == -13)
+        #expect(FixedPoint.roundedDivision(125, 10) == 13)
+        #expect(FixedPoint.roundedDivision(124, 10) == 12)
+    }
+
     // MARK: Property: generated orders always reconcile to BigCommerce's total
 
     /// SplitMix64: deterministic, seeded.

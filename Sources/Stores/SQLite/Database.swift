@@ -115,7 +115,7 @@ final class Database {
     }
 
     /// A statement kept for the connection's lifetime and reused on every call with the same SQL.
-    /// The caller must finish with it (the `Statement` helpers reset it) before asking for it again.
+    /// The caller must finish with it (`execute`, `rows` and `firstRow` reset it) before asking for it again.
     func cachedStatement(_ sql: String) throws -> Statement {
         if let cached = statementCache[sql] { return cached }
         let statement = try Statement(db: handle, sql: sql, persistent: true)

@@ -61,7 +61,8 @@ public enum ZohoRegion: String, CaseIterable, Sendable {
     ///
     /// - A `https://www.zohoapis.<tld>` host of the region table is used as given.
     /// - With `allowCustom` (the local sandbox), any `http`/`https` URL is used as given.
-    /// - Another Zoho host (one Zoho example shows `https://api.zoho.eu`) falls back to the region's domain.
+    /// - Another Zoho host (one Zoho example shows `https://api.zoho.eu`), or a Zoho API host with `http` or a port,
+    ///   falls back to the region's `https` domain.
     /// - Anything else (a non-Zoho host, a missing scheme) throws ``ZohoConfigurationError/apiDomainRefused(_:)``:
     ///   an access token is never sent to a host the region table does not know.
     /// - A missing `api_domain` (nil or empty) means the region's domain.
@@ -78,7 +79,7 @@ public enum ZohoRegion: String, CaseIterable, Sendable {
         if scheme == "https", isZohoAPIHost(host), url.port == nil, url.path.isEmpty || url.path == "/" {
             return "https://\(host.lowercased())"
         }
-        if scheme == "https", isOtherZohoHost(host) {
+        if scheme == "https" || scheme == "http", isZohoAPIHost(host) || isOtherZohoHost(host) {
             return region.apiDomain
         }
         throw ZohoConfigurationError.apiDomainRefused(host)
