@@ -77,6 +77,8 @@ public final class SyncRunner: @unchecked Sendable {
         e.crashHook = crashHook
         return e
     }()
+    /// Called after each pushed operation when the entry point was given no progress closure.
+    public var progress: ((PushReport) -> Void)?
     /// Passed to the executor (see ``CrashPoint``).
     public var crashHook: (@Sendable (CrashPoint) -> Bool)?
 
@@ -94,7 +96,7 @@ public final class SyncRunner: @unchecked Sendable {
             try await pollCustomers(to: hi, options: options, report: &report)
         }
         if !options.dryRun, !options.skipPush {
-            report.push = await executor.push(progress: progress)
+            report.push = await executor.push(progress: progress ?? self.progress)
         }
         return report
     }
@@ -106,7 +108,7 @@ public final class SyncRunner: @unchecked Sendable {
         let upper = min(window.until ?? serverNow, serverNow.addingTimeInterval(-settings.lag))
         try await pollOrders(stream: window.stream, from: window.since, to: upper, options: options, report: &report, byCreation: true)
         if !options.dryRun, !options.skipPush {
-            report.push = await executor.push(progress: progress)
+            report.push = await executor.push(progress: progress ?? self.progress)
         }
         return report
     }
@@ -128,7 +130,7 @@ public final class SyncRunner: @unchecked Sendable {
         if !options.dryRun, !options.skipPush {
             var keys: Set<String> = [EntityKey.order(orderID)]
             for op in report.plan.operations { keys.insert(op.entityKey) }
-            report.push = await executor.push(onlyEntityKeys: keys)
+            report.push = await executor.push(onlyEntityKeys: keys, progress: self.progress)
         }
         return report
     }

@@ -26,6 +26,10 @@ enum RunSupport {
         let runner = SyncRunner(source: source, sink: sink, store: store, clock: context.clock, logger: context.logger.with(["run.id": runID]),
                                 settings: settings, runID: runID)
         runner.crashHook = CrashInjection.hook(environment: context.environment)
+        let progressLine = ProgressLine(store: store, clock: context.clock, requestsPerMinute: connections.config.zoho.requestsPerMinute,
+                                        enabled: !dryRun && !context.globals.quiet && isatty(STDERR_FILENO) == 1)
+        runner.progress = { progressLine.update($0) }
+        defer { progressLine.finish() }
         let started = context.clock.now()
         let limiterBefore = (try? store.limiterState()?.dayCount) ?? 0
         if !dryRun { try store.beginRun(RunRecord(id: runID, command: command, startedAt: started)) }
@@ -197,4 +201,59 @@ final class CrashCounter: @unchecked Sendable {
     private let lock = NSLock()
     private var value = 0
     func increment() -> Int { lock.withLock { value += 1; return value } }
+}
+
+/// The terminal progress line of a long push: done/total, rate, and an ETA that accounts for the Zoho rate
+/// limit (remaining operations × calls per operation so far ÷ the limiter's rate, or the observed pace if slower).
+final class ProgressLine: @unchecked Sendable {
+    private let store: SQLiteStateStore
+    private let clock: SyncClock
+    private let requestsPerMinute: Int
+    private let enabled: Bool
+    private var total: Int?
+    private var started: Date?
+    private var callsAtStart = 0
+    private var lastDraw = Date.distantPast
+    private var drawn = false
+
+    init(store: SQLiteStateStore, clock: SyncClock, requestsPerMinute: Int, enabled: Bool) {
+        self.store = store; self.clock = clock; self.requestsPerMinute = max(1, requestsPerMinute); self.enabled = enabled
+    }
+
+    func update(_ report: PushReport) {
+        guard enabled else { return }
+        let now = clock.now()
+        if total == nil {
+            let counts = (try? store.counts()) ?? [:]
+            total = report.done + report.failed + report.dead + counts[.pending, default: 0] + counts[.unknown, default: 0] + counts[.failed, default: 0]
+            started = now
+            callsAtStart = (try? store.limiterState()?.dayCount) ?? 0
+        }
+        guard now.timeIntervalSince(lastDraw) >= 0.5 else { return }
+        lastDraw = now
+        let processed = report.done + report.failed + report.dead
+        let total = max(self.total ?? processed, processed)
+        let elapsed = max(0.001, now.timeIntervalSince(started ?? now))
+        let calls = max(0, ((try? store.limiterState()?.dayCount) ?? 0) - callsAtStart)
+        let callsPerOp = processed > 0 ? Double(calls) / Double(processed) : 1
+        let remaining = Double(total - processed)
+        let byLimit = remaining * callsPerOp / (Double(requestsPerMinute) / 60)
+        let byPace = processed > 0 ? remaining * elapsed / Double(processed) : byLimit
+        let eta = max(byLimit, byPace)
+        let line = String(format: "\r%d/%d operations, %.1f/s, %d Zoho calls, ETA %@   ", processed, total, Double(processed) / elapsed, calls,
+                          Self.duration(eta))
+        FileHandle.standardError.write(Data(line.utf8))
+        drawn = true
+    }
+
+    func finish() {
+        if drawn { FileHandle.standardError.write(Data("\n".utf8)) }
+    }
+
+    static func duration(_ seconds: Double) -> String {
+        let s = Int(seconds.rounded())
+        if s >= 3600 { return "\(s / 3600)h\(String(format: "%02d", (s % 3600) / 60))m" }
+        if s >= 60 { return "\(s / 60)m\(String(format: "%02d", s % 60))s" }
+        return "\(s)s"
+    }
 }

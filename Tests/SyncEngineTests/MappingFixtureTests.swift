@@ -120,3 +120,16 @@ enum MappingFixture {
         return o
     }
 }
+
+@Suite struct MappingFixtureTests {
+    @Test func everyFixtureDescribesItsScenario() throws {
+        let names = (try FileManager.default.contentsOfDirectory(atPath: MappingFixture.directory.path)).filter { $0.hasSuffix(".json") }
+        #expect(names.count >= 11)
+        for name in names {
+            let f = try MappingFixture.load(name)
+            #expect(f["scenario"]?.string?.isEmpty == false, "\(name)")
+            #expect(f["order"]?["id"]?.int64 != nil, "\(name)")
+            #expect(f["expect"] != nil, "\(name)")
+        }
+    }
+}
