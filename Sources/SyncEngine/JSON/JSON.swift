@@ -111,43 +111,60 @@ public enum JSON: Sendable, Equatable {
 
     private func write(into out: inout [UInt8], sortedKeys: Bool) {
         switch self {
-        case .null: out.append(contentsOf: Array("null".utf8))
-        case .bool(let b): out.append(contentsOf: Array((b ? "true" : "false").utf8))
-        case .number(let n): out.append(contentsOf: Array(n.utf8))
+        case .null: out.append(contentsOf: "null".utf8)
+        case .bool(let b): out.append(contentsOf: (b ? "true" : "false").utf8)
+        case .number(let n): out.append(contentsOf: n.utf8)
         case .string(let s): JSON.writeString(s, into: &out)
         case .array(let a):
             out.append(UInt8(ascii: "["))
-            for (i, v) in a.enumerated() {
-                if i > 0 { out.append(UInt8(ascii: ",")) }
+            var first = true
+            for v in a {
+                if !first { out.append(UInt8(ascii: ",")) }
+                first = false
                 v.write(into: &out, sortedKeys: sortedKeys)
             }
             out.append(UInt8(ascii: "]"))
         case .object(let o):
             out.append(UInt8(ascii: "{"))
-            let pairs = sortedKeys ? o.pairs.sorted { $0.0 < $1.0 } : o.pairs
-            for (i, (k, v)) in pairs.enumerated() {
-                if i > 0 { out.append(UInt8(ascii: ",")) }
+            var first = true
+            func pair(_ k: String, _ v: JSON) {
+                if !first { out.append(UInt8(ascii: ",")) }
+                first = false
                 JSON.writeString(k, into: &out)
                 out.append(UInt8(ascii: ":"))
                 v.write(into: &out, sortedKeys: sortedKeys)
+            }
+            if sortedKeys {
+                for (k, v) in o.pairs.sorted(by: { $0.0 < $1.0 }) { pair(k, v) }
+            } else {
+                for (k, v) in o.pairs { pair(k, v) }
             }
             out.append(UInt8(ascii: "}"))
         }
     }
 
+    private static let hexDigits: [UInt8] = Array("0123456789abcdef".utf8)
+
     private static func writeString(_ s: String, into out: inout [UInt8]) {
         out.append(UInt8(ascii: "\""))
-        for b in s.utf8 {
-            switch b {
-            case UInt8(ascii: "\""): out.append(contentsOf: [92, 34])
-            case UInt8(ascii: "\\"): out.append(contentsOf: [92, 92])
-            case 0x0A: out.append(contentsOf: [92, UInt8(ascii: "n")])
-            case 0x0D: out.append(contentsOf: [92, UInt8(ascii: "r")])
-            case 0x09: out.append(contentsOf: [92, UInt8(ascii: "t")])
-            case 0..<0x20:
-                let hex = Array("0123456789abcdef".utf8)
-                out.append(contentsOf: [92, UInt8(ascii: "u"), 48, 48, hex[Int(b >> 4)], hex[Int(b & 0xF)]])
-            default: out.append(b)
+        var s = s
+        s.withUTF8 { bytes in
+            // Fast path: most strings need no escaping.
+            if !bytes.contains(where: { $0 < 0x20 || $0 == 34 || $0 == 92 }) {
+                out.append(contentsOf: bytes)
+                return
+            }
+            for b in bytes {
+                switch b {
+                case 34: out.append(92); out.append(34)
+                case 92: out.append(92); out.append(92)
+                case 0x0A: out.append(92); out.append(UInt8(ascii: "n"))
+                case 0x0D: out.append(92); out.append(UInt8(ascii: "r"))
+                case 0x09: out.append(92); out.append(UInt8(ascii: "t"))
+                case 0..<0x20:
+                    out.append(contentsOf: [92, UInt8(ascii: "u"), 48, 48, hexDigits[Int(b >> 4)], hexDigits[Int(b & 0xF)]])
+                default: out.append(b)
+                }
             }
         }
         out.append(UInt8(ascii: "\""))
