@@ -2490,7 +2490,10 @@ class Control:
             if m == "DELETE":
                 sb.faults.clear()
             elif m == "POST":
-                rules = body.get("rules") if isinstance(body, dict) else body
+                if isinstance(body, dict) and "action" in body:
+                    rules = [body]
+                else:
+                    rules = body.get("rules") if isinstance(body, dict) else body
                 if isinstance(body, dict) and body.get("clear"):
                     sb.faults.clear()
                 if isinstance(rules, dict):
@@ -2530,6 +2533,9 @@ class Control:
 # =========================================================================================== HTTP
 class Handler(BaseHTTPRequestHandler):
     protocol_version = "HTTP/1.1"
+    # Headers and body go out in separate writes; without this, Nagle's algorithm holds the body ~40 ms
+    # on every reply of a kept-alive connection.
+    disable_nagle_algorithm = True
     server_version = "zbsandbox/1.0"
     timeout = 120  # idle keep-alive connections are closed
     sandbox: Sandbox = None  # set by main

@@ -418,19 +418,33 @@ public final class Executor: @unchecked Sendable {
 
     // MARK: Invoices
 
+    /// Zoho ids for a document's lines: items by SKU (from the cache; the item list is read once when a SKU is
+    /// not in it), the generic item for product lines without a SKU or, under `items.missing = generic`, without
+    /// a Zoho item, and a Zoho tax for every rate. Under `items.missing = fail` a missing item is an error.
     func resolveLines(_ lines: [LineSpec]) async throws -> (items: [String: String], generic: String?, taxes: [String: ZohoTax]) {
         var items: [String: String] = [:]
         var needGeneric = false
         var taxes: [String: ZohoTax] = [:]
-        let skuKeys = lines.compactMap { $0.sku }.filter { !$0.isEmpty }.map(EntityKey.sku)
-        let known = try store.mappings(skuKeys)
+        let skus = Set(lines.filter { $0.kind == .product }.compactMap { $0.sku }.filter { !$0.isEmpty })
+        var known = try store.mappings(skus.map(EntityKey.sku))
+        if known.count < skus.count {
+            try await warmItemCache()
+            known = try store.mappings(skus.map(EntityKey.sku))
+        }
         for line in lines {
-            if let sku = line.sku, !sku.isEmpty, let m = known[EntityKey.sku(sku)] {
-                items[sku] = m.zohoID
-            } else if line.kind == .product, settings.mapping.itemsMissing != .create || line.sku == nil || line.sku == "" {
-                needGeneric = settings.mapping.itemsMissing == .generic || needGeneric
-            } else if line.kind == .product {
-                needGeneric = true
+            if line.kind == .product {
+                if let sku = line.sku, !sku.isEmpty {
+                    if let m = known[EntityKey.sku(sku)] {
+                        items[sku] = m.zohoID
+                    } else if settings.mapping.itemsMissing == .fail {
+                        throw RemoteError.rejected(.zoho, status: 0, code: nil,
+                            message: "no Zoho item with SKU \(sku) (items.missing = fail); create it in Zoho, then run `zbsync retry`")
+                    } else {
+                        needGeneric = true
+                    }
+                } else {
+                    needGeneric = true
+                }
             }
             if let rate = line.taxRate, rate != 0, taxes[rate.plainString] == nil {
                 taxes[rate.plainString] = try await org.tax(rate: rate, name: line.taxName)
@@ -473,8 +487,10 @@ public final class Executor: @unchecked Sendable {
                 invoice = current
                 message = "adopted invoice \(current.invoiceNumber) after an unknown outcome"
             } else if current.paymentMade > 0 || current.creditsApplied > 0 {
+                // The new fingerprint is recorded so the order is not planned again every run; the attention entry
+                // stays until a person clears it (`zbsync retry --all`) or a later edit can be applied.
                 let m = MappingRecord(entityKey: orderKey, zohoID: current.invoiceID, zohoNumber: current.invoiceNumber,
-                                      fingerprint: existing.fingerprint, zohoStatus: current.status, extra: existing.extra, updatedAt: clock.now())
+                                      fingerprint: fingerprint, zohoStatus: current.status, extra: existing.extra, updatedAt: clock.now())
                 return Applied(mapping: m, outcome: "attention", message: "edited after payment",
                                attention: "order \(spec.orderID) was edited in BigCommerce after invoice \(spec.invoiceNumber) received payments or credits; Zoho does not allow the update. Edit the invoice in Zoho by hand (BigCommerce total \(spec.targetTotal.centsString) \(spec.currencyCode), Zoho total \(current.total.centsString)).")
             } else {
@@ -518,6 +534,7 @@ public final class Executor: @unchecked Sendable {
                                     fingerprint: fingerprint, zohoStatus: invoice.status, extra: extra, updatedAt: clock.now())
         if let attention { return Applied(mapping: mapping, outcome: "attention", message: message, attention: attention) }
         try? store.resolveAttention(kind: "quarantine", entityKey: orderKey, at: clock.now())
+        try? store.resolveAttention(kind: "attention", entityKey: orderKey, at: clock.now())
         return Applied(mapping: mapping, outcome: outcome, message: message)
     }
 
@@ -594,7 +611,6 @@ public final class Executor: @unchecked Sendable {
                     if created.total != spec.targetTotal {
                         // Credit notes follow the invoice rule: Zoho's total must equal the refund.
                         draft.adjustment = (draft.adjustment + (spec.targetTotal - created.total)).roundedToCents
-                        report.totalsCorrected += 1
                         created = try await correctCreditNote(created, draft: draft)
                     }
                     note = created

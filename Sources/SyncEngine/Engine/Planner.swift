@@ -163,7 +163,9 @@ public enum Planner {
             ops.append(contactOperation(contactSpec))
             state.plannedContacts.insert(contactKey)
         }
-        for line in invoiceSpec.lines {
+        // Items are created ahead only under `items.missing = create`; `generic` and `fail` are decided when the
+        // invoice is sent, against the item list.
+        for line in invoiceSpec.lines where settings.itemsMissing == .create {
             guard let sku = line.sku, !sku.isEmpty else { continue }
             let skuKey = EntityKey.sku(sku)
             if state.known[skuKey] == nil, !state.plannedItems.contains(skuKey),

@@ -11,7 +11,7 @@ struct AuthBigCommerceCommand: ParsableCommand {
         discussion: """
         The API token is read from $ZBSYNC_BIGCOMMERCE_TOKEN, else from a no-echo prompt. The app's client
         secret, used to verify webhook signatures, is read from $ZBSYNC_BIGCOMMERCE_CLIENT_SECRET (optional).
-        The token needs read-only scopes: Orders, Customers, Products, Information & Settings.
+        The token needs read-only scopes: Orders, Order Transactions, Customers.
         """
     )
 

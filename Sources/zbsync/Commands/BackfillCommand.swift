@@ -8,13 +8,13 @@ struct BackfillCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "backfill",
         abstract: "Import the orders of a past window (one-off, resumable).",
-        discussion: "Orders created in [--since, --until) are planned and pushed like a sync; running it again resumes."
+        discussion: "Orders created in [--since, --until] are planned and pushed like a sync; running it again resumes. Exits 75 when the Zoho daily quota is spent; run it again the next day."
     )
 
     static let arguments: [ArgumentSpec] = [
         .option("--since", valueName: "date", help: "Start of the window: YYYY-MM-DD (UTC) or an ISO 8601 time.",
                 required: true),
-        .option("--until", valueName: "date", help: "End of the window (exclusive).", defaultNote: "sync.start"),
+        .option("--until", valueName: "date", help: "End of the window (orders created up to this time).", defaultNote: "sync.start"),
         .flag("--dry-run", help: "Print the plan without writing to Zoho."),
         .flag("--json", help: "Print the plan or the summary as JSON."),
     ]
@@ -38,7 +38,7 @@ struct BackfillCommand: ParsableCommand {
     func run(_ context: AppContext) async throws -> ExitCode {
         var options = SyncOptions()
         options.dryRun = dryRun
-        let window = BackfillWindow(since: since, until: until)
+        let window = BackfillWindow(since: since, until: until ?? (try context.configuration()).sync.start)
         return try await RunSupport.perform(context, command: "backfill", dryRun: dryRun, json: json) { runner in
             try await runner.backfill(window, options: options)
         }

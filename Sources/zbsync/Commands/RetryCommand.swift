@@ -43,7 +43,17 @@ struct RetryCommand: ParsableCommand {
         for entry in try store.entries(states: [.pending], limit: 10_000) where all || operationIDs.contains(entry.id) {
             try? store.resolveAttention(kind: "attention", entityKey: entry.operation.entityKey, at: context.clock.now())
         }
+        var cleared = 0
+        if all {
+            // Attention entries that are not tied to a re-queued operation (an edit Zoho refused, a void
+            // invoice) are acknowledged by `retry --all`; if the cause is still there, the next run raises it again.
+            for item in try store.openAttention(limit: 100_000) where item.kind == "attention" {
+                try store.resolveAttention(kind: item.kind, entityKey: item.entityKey, at: context.clock.now())
+                cleared += 1
+            }
+        }
         context.output.print(count == 0 ? "Nothing to re-queue." : "Re-queued \(count) operation\(count == 1 ? "" : "s"); the next 'zbsync sync' sends them.")
+        if cleared > 0 { context.output.print("Cleared \(cleared) attention entr\(cleared == 1 ? "y" : "ies").") }
         return .success
     }
 }

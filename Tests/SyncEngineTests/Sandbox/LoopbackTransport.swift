@@ -10,6 +10,7 @@ import FoundationNetworking
 /// every HTTP reply is returned whatever its status, header names lower-cased; only a missing reply throws
 /// ``TransportError`` (`notSent` when the connection could not be made, `timedOut`, `lost` otherwise).
 /// Redirects are not followed, nothing is cached, no cookies are kept, and only loopback hosts are allowed.
+/// Each request uses a new connection (`Connection: close`), see ``send(_:)``.
 final class LoopbackTransport: HTTPTransport, @unchecked Sendable {
     private let session: URLSession
 
@@ -37,6 +38,9 @@ final class LoopbackTransport: HTTPTransport, @unchecked Sendable {
         urlRequest.httpMethod = request.method
         urlRequest.httpShouldHandleCookies = false
         for (name, value) in request.headers { urlRequest.setValue(value, forHTTPHeaderField: name) }
+        // One connection per request: on a kept-alive connection the sandbox's replies wait about 40 ms each
+        // (it writes headers and body separately without TCP_NODELAY, so Nagle meets the client's delayed ACK).
+        urlRequest.setValue("close", forHTTPHeaderField: "Connection")
         urlRequest.httpBody = request.body
         let target = request.redactedDescription
         let outcome = LoopbackOutcome()

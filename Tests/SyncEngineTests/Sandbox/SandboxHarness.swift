@@ -1,6 +1,7 @@
 import Foundation
+import Testing
 @testable import SyncEngine
-@testable import Stores
+import Stores
 
 /// A temporary home folder with a master key, removed by ``remove()``.
 struct SandboxHome: Sendable {
@@ -117,9 +118,15 @@ extension SandboxProcess {
     }
 }
 
-/// Measures wall time of a test and fails it when it exceeds its budget.
-struct WallBudget {
-    let started = Date()
-    let seconds: Double
-    var elapsed: Double { Date().timeIntervalSince(started) }
+/// Expects `body` to throw a `RemoteError` for which `match` is true; `what` names the case in a failure.
+func expectSandboxError(_ what: String, sourceLocation: SourceLocation = #_sourceLocation,
+                        _ body: () async throws -> Void, _ match: (RemoteError) -> Bool) async {
+    do {
+        try await body()
+        Issue.record("expected a RemoteError \(what), got success", sourceLocation: sourceLocation)
+    } catch let error as RemoteError {
+        #expect(match(error), "unexpected \(error) \(what)", sourceLocation: sourceLocation)
+    } catch {
+        Issue.record("expected a RemoteError \(what), got \(error)", sourceLocation: sourceLocation)
+    }
 }

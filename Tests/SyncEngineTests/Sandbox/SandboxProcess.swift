@@ -65,6 +65,8 @@ final class SandboxProcess: @unchecked Sendable {
     private let process: Process
     private let lock = NSLock()
     private var stopped = false
+    /// How many ``SandboxSlots`` this process holds.
+    private var slots = 1
 
     /// The repository root: three folders above `Tests/SyncEngineTests/Sandbox/`.
     static let repositoryRoot: URL = URL(fileURLWithPath: #filePath)
@@ -88,7 +90,22 @@ final class SandboxProcess: @unchecked Sendable {
 
     /// Starts a sandbox with extra command-line `arguments` (for example `["--orders", "1000"]`) and waits
     /// (at most `startTimeout` wall seconds) until it listens.
-    static func start(_ arguments: [String] = [], startTimeout: Double = 10) async throws -> SandboxProcess {
+    ///
+    /// With `exclusive`, no other sandbox of this test run runs at the same time (for timing measurements).
+    static func start(_ arguments: [String] = [], exclusive: Bool = false, startTimeout: Double = 10) async throws -> SandboxProcess {
+        let slots = exclusive ? SandboxSlots.shared.total : 1
+        await SandboxSlots.shared.acquire(slots)
+        do {
+            let sandbox = try await launch(arguments, startTimeout: startTimeout)
+            sandbox.slots = slots
+            return sandbox
+        } catch {
+            SandboxSlots.shared.release(slots)
+            throw error
+        }
+    }
+
+    private static func launch(_ arguments: [String], startTimeout: Double) async throws -> SandboxProcess {
         let folder = FileManager.default.temporaryDirectory
             .appendingPathComponent("zbsync-sandbox-\(UUID().uuidString.prefix(8))", isDirectory: true)
         let stateDir = folder.appendingPathComponent("state", isDirectory: true)
@@ -99,7 +116,7 @@ final class SandboxProcess: @unchecked Sendable {
             throw SandboxError("sandbox script not found at \(script.path)")
         }
         let outputURL = folder.appendingPathComponent("output.txt")
-        FileManager.default.createFile(atPath: outputURL.path, contents: nil)
+        _ = FileManager.default.createFile(atPath: outputURL.path, contents: nil)
         let output = try FileHandle(forWritingTo: outputURL)
 
         let process = Process()
@@ -146,13 +163,14 @@ final class SandboxProcess: @unchecked Sendable {
             if process.isRunning { kill(process.processIdentifier, SIGKILL) }
         }
         try? FileManager.default.removeItem(at: folder)
+        SandboxSlots.shared.release(slots)
     }
 
     // MARK: Control endpoints
 
     /// Calls a control endpoint (`/_sandbox/...`) and returns its JSON reply; anything but HTTP 200 throws.
     @discardableResult
-    func control(_ method: String = "POST", _ path: String, _ body: JSON? = nil) async throws -> JSON {
+    func control(_ path: String, _ body: JSON? = nil, method: String = "POST") async throws -> JSON {
         let url = URL(string: baseURL.absoluteString + path)!
         var headers = ["Accept": "application/json"]
         if body != nil { headers["Content-Type"] = "application/json" }
@@ -165,7 +183,7 @@ final class SandboxProcess: @unchecked Sendable {
     }
 
     /// `GET path` on the sandbox as a control call (`/_sandbox/...`).
-    func get(_ path: String) async throws -> JSON { try await control("GET", path) }
+    func get(_ path: String) async throws -> JSON { try await control(path, method: "GET") }
 
     /// The request log after sequence number `since`, optionally for one API.
     func requests(since: Int = 0, api: String? = nil) async throws -> [SandboxRequest] {
@@ -191,13 +209,57 @@ final class SandboxProcess: @unchecked Sendable {
         try await control("/_sandbox/clock", ["advance": .number(String(seconds))])
     }
 
-    /// Adds one fault rule.
+    /// Adds one fault rule. (Sent as `{"rules": [rule]}`: the sandbox silently ignores a bare rule object.)
     func addFault(_ rule: JSON) async throws {
-        try await control("/_sandbox/faults", rule)
+        let reply = try await control("/_sandbox/faults", ["rules": [rule]])
+        guard reply["added"]?.array?.count == 1 else {
+            throw SandboxError("the sandbox did not add the fault rule: \(reply.serializedString())")
+        }
     }
 
     /// The fault rules with their `seen` / `fired` counters.
     func faults() async throws -> [JSON] {
         try await get("/_sandbox/faults")["rules"]?.array ?? []
+    }
+}
+
+/// Bounds how many sandbox processes run at once, so parallel tests on a small machine do not starve each
+/// other (a starved sandbox answers late, which would distort timing-sensitive checks).
+final class SandboxSlots: @unchecked Sendable {
+    static let shared = SandboxSlots(count: 4)
+
+    private let lock = NSLock()
+    let total: Int
+    private var free: Int
+    private var waiters: [CheckedContinuation<Void, Never>] = []
+
+    init(count: Int) { total = count; free = count }
+
+    /// Takes `count` slots, one at a time, waiting in line for each.
+    func acquire(_ count: Int) async {
+        for _ in 0..<count { await acquire() }
+    }
+
+    func release(_ count: Int) {
+        for _ in 0..<count { release() }
+    }
+
+    func acquire() async {
+        await withCheckedContinuation { (continuation: CheckedContinuation<Void, Never>) in
+            let now = lock.withLock { () -> Bool in
+                if free > 0 { free -= 1; return true }
+                waiters.append(continuation)
+                return false
+            }
+            if now { continuation.resume() }
+        }
+    }
+
+    func release() {
+        let next = lock.withLock { () -> CheckedContinuation<Void, Never>? in
+            if waiters.isEmpty { free += 1; return nil }
+            return waiters.removeFirst()
+        }
+        next?.resume()
     }
 }
