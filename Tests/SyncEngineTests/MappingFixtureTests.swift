@@ -1,4 +1,5 @@
 import Foundation
+import Testing
 @testable import SyncEngine
 
 // Reads the mapping fixtures in `Tests/Fixtures/mapping/`: a BigCommerce order (and optionally settings and

@@ -38,7 +38,8 @@ struct BackfillCommand: ParsableCommand {
     func run(_ context: AppContext) async throws -> ExitCode {
         var options = SyncOptions()
         options.dryRun = dryRun
-        let window = BackfillWindow(since: since, until: until ?? (try context.configuration()).sync.start)
+        let start = try context.configuration().sync.start
+        let window = BackfillWindow(since: since, until: until ?? start)
         return try await RunSupport.perform(context, command: "backfill", dryRun: dryRun, json: json) { runner in
             try await runner.backfill(window, options: options)
         }
