@@ -34,13 +34,13 @@ extension SQLiteStateStore {
         }
     }
 
-    public func runnable(now: Date, limit: Int) throws -> [JournalEntry] {
+    public func runnable(now: Date, afterID: Int64, limit: Int) throws -> [JournalEntry] {
         try withDatabase { db in
             try db.query("""
                 SELECT \(Self.journalColumns) FROM journal
-                WHERE state IN ('pending', 'unknown', 'failed') AND next_attempt_at <= ?
+                WHERE state IN ('pending', 'unknown', 'failed') AND next_attempt_at <= ? AND id > ?
                 ORDER BY id LIMIT ?
-                """, [now, max(0, limit)], Self.readEntry)
+                """, [now, afterID, max(0, limit)], Self.readEntry)
         }
     }
 

@@ -137,6 +137,15 @@ enum Schema {
     /// Brings the database up to `currentVersion`. Safe to call on every open.
     static func migrate(_ db: Database) throws {
         try checkApplicationID(db)
+        // A current schema needs no write lock: `status` and the webhook open the store while a sync writes.
+        if try userVersion(db) >= migrations.count {
+            let found = try userVersion(db)
+            if found > currentVersion {
+                throw SQLiteError(extendedResultCode: SQLITE_ERROR,
+                                  message: "the state database has schema version \(found); this zbsync knows up to \(currentVersion). Use a newer zbsync")
+            }
+            return
+        }
         for (offset, sql) in migrations.enumerated() {
             let version = offset + 1
             try db.transaction(.immediate) {

@@ -79,29 +79,38 @@ public final class Executor: @unchecked Sendable {
         let started = clock.now()
         var operations = 0
         do { try store.recoverInterrupted(at: clock.now()) } catch { logger.error("could not recover interrupted operations: \(error)") }
-        outer: while true {
-            let batch: [JournalEntry]
-            do { batch = try store.runnable(now: clock.now(), limit: 200) } catch {
-                report.stop = .unavailable("state store: \(error)")
-                break
-            }
-            let fresh = batch.filter { (passes[$0.id] ?? 0) < 2 && (onlyEntityKeys == nil || Self.belongs($0, to: onlyEntityKeys!)) }
-            if fresh.isEmpty { break }
-            for entry in fresh {
-                passes[entry.id, default: 0] += 1
-                if operations >= settings.maxOperationsPerRun {
-                    report.stop = .runLimit("stopped after \(operations) operations (the per-run limit)")
+        // Passes over the journal in id order, each reading it page by page after the last id seen, so a row
+        // far down the journal is reached even when many rows before it wait on it. A second pass retries rows
+        // that waited on a dependency or had an unknown outcome; no row is tried more than twice per run.
+        outer: for pass in 1...2 {
+            var afterID: Int64 = 0
+            var progressed = false
+            while true {
+                let batch: [JournalEntry]
+                do { batch = try store.runnable(now: clock.now(), afterID: afterID, limit: 200) } catch {
+                    report.stop = .unavailable("state store: \(error)")
                     break outer
                 }
-                if clock.now().timeIntervalSince(started) > settings.maxRunSeconds {
-                    report.stop = .runLimit("stopped after \(Int(settings.maxRunSeconds)) s (the per-run time limit)")
-                    break outer
+                guard let last = batch.last else { break }
+                afterID = last.id
+                for entry in batch where (passes[entry.id] ?? 0) < pass && (onlyEntityKeys == nil || Self.belongs(entry, to: onlyEntityKeys!)) {
+                    passes[entry.id, default: 0] += 1
+                    if operations >= settings.maxOperationsPerRun {
+                        report.stop = .runLimit("stopped after \(operations) operations (the per-run limit)")
+                        break outer
+                    }
+                    if clock.now().timeIntervalSince(started) > settings.maxRunSeconds {
+                        report.stop = .runLimit("stopped after \(Int(settings.maxRunSeconds)) s (the per-run time limit)")
+                        break outer
+                    }
+                    operations += 1
+                    progressed = true
+                    await process(entry, report: &report)
+                    progress?(report)
+                    if report.stop != nil { break outer }
                 }
-                operations += 1
-                await process(entry, report: &report)
-                progress?(report)
-                if report.stop != nil { break outer }
             }
+            if !progressed { break }
         }
         return report
     }

@@ -308,13 +308,15 @@ public final class SyncRunner: @unchecked Sendable {
     func commit(_ changes: SourceChanges, cursors: [StreamCursor], options: SyncOptions, report: inout SyncReport) throws {
         let keys = Planner.mappingKeys(for: changes, settings: settings.mapping)
         var known = try store.mappings(keys)
-        // A contact planned earlier but not pushed yet still fixes the customer's first currency.
-        for key in keys where known[key] == nil && (key.hasPrefix("customer:") || key.hasPrefix("guest:")) && !key.contains("|") {
-            if let pending = try store.entries(entityKey: key).last(where: { $0.state != .done && $0.operation.kind == OperationKind.contactEnsure.rawValue }),
-               let currency = pending.operation.payload["spec"]?["draft"]?["currency_code"]?.string {
-                known[key] = MappingRecord(entityKey: key, zohoID: "", fingerprint: pending.operation.fingerprint, zohoStatus: "pending",
-                                           extra: ["currency": .string(currency)], updatedAt: clock.now())
-            }
+        // A contact or item planned earlier but not pushed yet counts as known: it is not planned twice, and a
+        // pending contact still fixes the customer's first currency.
+        for key in keys where known[key] == nil && (key.hasPrefix("customer:") || key.hasPrefix("guest:") || key.hasPrefix("sku:")) {
+            let kind = key.hasPrefix("sku:") ? OperationKind.itemEnsure.rawValue : OperationKind.contactEnsure.rawValue
+            guard let pending = try store.entries(entityKey: key).last(where: { $0.state != .done && $0.operation.kind == kind }) else { continue }
+            var extra: JSON = .null
+            if let currency = pending.operation.payload["spec"]?["draft"]?["currency_code"]?.string { extra = ["currency": .string(currency)] }
+            known[key] = MappingRecord(entityKey: key, zohoID: "", fingerprint: pending.operation.fingerprint, zohoStatus: "pending",
+                                       extra: extra, updatedAt: clock.now())
         }
         let plan = Planner.plan(changes, mappings: known, settings: settings.mapping)
         report.plan.operations += plan.operations

@@ -89,14 +89,21 @@ public struct JournalEntry: Sendable, Equatable {
     }
 }
 
+extension JournalStore {
+    /// The first `limit` runnable rows.
+    public func runnable(now: Date, limit: Int) throws -> [JournalEntry] {
+        try runnable(now: now, afterID: 0, limit: limit)
+    }
+}
+
 public protocol JournalStore: Sendable {
     /// In one immediate transaction: journals `operations` as `pending` and moves each of `cursors`.
     /// An operation identical (kind, entityKey, fingerprint) to one that is not yet `done` is not added twice.
     /// Returns the ids of the rows added.
     @discardableResult
     func commitPlan(_ operations: [PlannedOperation], cursors: [StreamCursor], at: Date) throws -> [Int64]
-    /// Rows in `pending`, `unknown` or `failed` whose `nextAttemptAt <= now`, oldest id first.
-    func runnable(now: Date, limit: Int) throws -> [JournalEntry]
+    /// Rows in `pending`, `unknown` or `failed` whose `nextAttemptAt <= now` and id > `afterID`, oldest id first.
+    func runnable(now: Date, afterID: Int64, limit: Int) throws -> [JournalEntry]
     func entry(id: Int64) throws -> JournalEntry?
     /// Rows for one entity key, any state, oldest first.
     func entries(entityKey: String) throws -> [JournalEntry]

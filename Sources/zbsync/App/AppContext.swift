@@ -34,7 +34,7 @@ final class AppContext: @unchecked Sendable {
     /// Environment variables whose values are secrets (registered with the redactor when present).
     static let secretEnvironmentVariables = [
         MasterKey.environmentVariable, "ZBSYNC_BIGCOMMERCE_TOKEN", "ZBSYNC_BIGCOMMERCE_CLIENT_SECRET",
-        "ZBSYNC_ZOHO_CLIENT_SECRET", "ZBSYNC_ZOHO_REFRESH_TOKEN",
+        "ZBSYNC_ZOHO_CLIENT_SECRET", "ZBSYNC_ZOHO_REFRESH_TOKEN", "ZBSYNC_WEBHOOK_HEADER_SECRET",
     ]
 
     init(globals: GlobalOptions, environment: [String: String], redactor: Redactor, commandLine: String,

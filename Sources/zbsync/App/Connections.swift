@@ -8,6 +8,8 @@ enum SecretName {
     static let bigcommerceClientSecret = "bigcommerce.client_secret"
     static let zohoClientSecret = "zoho.client_secret"
     static let zohoRefreshToken = "zoho.refresh_token"
+    /// The custom header secret of the webhook (`webhooks.verify = header | both`).
+    static let webhookHeaderSecret = "webhooks.header_secret"
 }
 
 /// Reads a secret from an environment variable, else from the terminal without echo.

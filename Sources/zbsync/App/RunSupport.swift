@@ -10,39 +10,49 @@ enum RunSupport {
         if !dryRun { try context.acquireRunLock() }
         let connections = try Connections(context)
         let store = connections.store
-        let source = try connections.bigCommerce()
-        let sink: ZohoBooksSink
-        var settings: SyncSettings
-        if dryRun, (try? connections.zohoCredentials()) == nil {
-            sink = ZohoNotConnected()
-            settings = try await connections.syncSettings(sink: nil)
-            context.logger.notice("Zoho is not connected yet: planning with base currency \(settings.mapping.baseCurrency)")
-        } else {
-            let client = try connections.zoho()
-            sink = client
-            settings = try await connections.syncSettings(sink: client)
-        }
         let runID = RunRecorder.newRunID()
-        let runner = SyncRunner(source: source, sink: sink, store: store, clock: context.clock, logger: context.logger.with(["run.id": runID]),
-                                settings: settings, runID: runID)
+        let started = context.clock.now()
+        // The run is recorded before anything can fail (credentials, the organization, the network), so a
+        // cron run that fails still shows in `status`.
+        if !dryRun { try store.beginRun(RunRecord(id: runID, command: command, startedAt: started)) }
+        func recordFailure(_ error: Error) {
+            guard !dryRun else { return }
+            let failure = FailureReport(for: error)
+            try? store.finishRun(id: runID, endedAt: context.clock.now(), counts: [:], exitCode: failure.exitCode.rawValue,
+                                 summary: failure.message)
+        }
+        let runner: SyncRunner
+        do {
+            let source = try connections.bigCommerce()
+            let sink: ZohoBooksSink
+            var settings: SyncSettings
+            if dryRun, (try? connections.zohoCredentials()) == nil {
+                sink = ZohoNotConnected()
+                settings = try await connections.syncSettings(sink: nil)
+                context.logger.notice("Zoho is not connected yet: planning with base currency \(settings.mapping.baseCurrency)")
+            } else {
+                let client = try connections.zoho()
+                sink = client
+                settings = try await connections.syncSettings(sink: client)
+            }
+            runner = SyncRunner(source: source, sink: sink, store: store, clock: context.clock,
+                                logger: context.logger.with(["run.id": runID]), settings: settings, runID: runID)
+        } catch {
+            recordFailure(error)
+            throw error
+        }
         runner.crashHook = CrashInjection.hook(environment: context.environment)
         let progressLine = ProgressLine(store: store, clock: context.clock, requestsPerMinute: connections.config.zoho.requestsPerMinute,
                                         enabled: !dryRun && !context.globals.quiet && isatty(STDERR_FILENO) == 1)
         runner.progress = { progressLine.update($0) }
         defer { progressLine.finish() }
-        let started = context.clock.now()
         let limiterBefore = (try? store.limiterState()?.dayCount) ?? 0
-        if !dryRun { try store.beginRun(RunRecord(id: runID, command: command, startedAt: started)) }
 
         let report: SyncReport
         do {
             report = try await body(runner)
         } catch {
-            if !dryRun {
-                let failure = FailureReport(for: error)
-                try? store.finishRun(id: runID, endedAt: context.clock.now(), counts: [:], exitCode: failure.exitCode.rawValue,
-                                     summary: failure.message)
-            }
+            recordFailure(error)
             throw error
         }
         var counts = report.counts

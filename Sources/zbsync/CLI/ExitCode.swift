@@ -142,8 +142,10 @@ struct FailureReport: Equatable {
             self.init(exitCode: .temporaryFailure, message: "\(error.description); everything is still queued, run again later")
         case .dailyQuotaExhausted:
             self.init(exitCode: .temporaryFailure, message: "\(error.description); everything is still queued, run again tomorrow or raise zoho.daily_limit if your plan allows")
-        case .authorization(let system, _):
-            self.init(exitCode: .noPermission, message: "\(error.description); re-authorize with 'zbsync auth \(system.rawValue)'")
+        case .authorization(let system, let detail):
+            // Messages from the clients often carry the hint already; say it once.
+            let hint = detail.contains("zbsync auth") ? "" : "; re-authorize with 'zbsync auth \(system.rawValue)'"
+            self.init(exitCode: .noPermission, message: error.description + hint)
         case .duplicate, .rejected:
             self.init(exitCode: .dataError, message: "\(error.description); the record is quarantined, see 'zbsync status'")
         case .notFound:

@@ -15,7 +15,7 @@ struct AuditCommand: ParsableCommand {
         .flag("--failed", help: "Only failures and dead-lettered operations."),
         .option("--since", valueName: "time", help: "Only entries at or after this date or ISO 8601 time."),
         .option("--limit", valueName: "n", help: "At most this many entries.", defaultValue: "200"),
-        .flag("--json", help: "Print JSON lines instead of a table."),
+        .flag("--json", help: "Print a JSON array instead of a table."),
     ]
 
     var order: Int64?

@@ -10,7 +10,8 @@ struct AuthBigCommerceCommand: ParsableCommand {
         abstract: "Store the BigCommerce API token for a store.",
         discussion: """
         The API token is read from $ZBSYNC_BIGCOMMERCE_TOKEN, else from a no-echo prompt. The app's client
-        secret, used to verify webhook signatures, is read from $ZBSYNC_BIGCOMMERCE_CLIENT_SECRET (optional).
+        secret, used to verify webhook signatures, is read from $ZBSYNC_BIGCOMMERCE_CLIENT_SECRET (optional), and the
+        webhook's custom header secret from $ZBSYNC_WEBHOOK_HEADER_SECRET (optional).
         The token needs read-only scopes: Orders, Order Transactions, Customers.
         """
     )
@@ -38,6 +39,9 @@ struct AuthBigCommerceCommand: ParsableCommand {
         let token = try SecretInput.read(variable: "ZBSYNC_BIGCOMMERCE_TOKEN", prompt: "BigCommerce API token", context: context)!
         let clientSecret = try SecretInput.read(variable: "ZBSYNC_BIGCOMMERCE_CLIENT_SECRET", prompt: "BigCommerce client secret",
                                                 context: context, required: false)
+        // The webhook's custom header secret is optional and never prompted for.
+        let headerSecret = context.environment["ZBSYNC_WEBHOOK_HEADER_SECRET"].flatMap { $0.isEmpty ? nil : Secret($0) }
+        if let headerSecret { try store.setSecret(headerSecret, name: SecretName.webhookHeaderSecret) }
         try ConfigFile.update(home: context.home, settings: ["bigcommerce.store_hash": storeHash])
         try store.setSecret(token, name: SecretName.bigcommerceToken)
         if let clientSecret { try store.setSecret(clientSecret, name: SecretName.bigcommerceClientSecret) }

@@ -18,7 +18,7 @@ struct RootCommand: ParsableCommand {
         """,
         subcommands: [
             InitCommand.self, AuthCommand.self, DoctorCommand.self, SyncCommand.self, BackfillCommand.self,
-            StatusCommand.self, AuditCommand.self, ReplayCommand.self, RetryCommand.self, WebhookCommand.self,
+            StatusCommand.self, AuditCommand.self, ReplayCommand.self, RetryCommand.self, WebhookCommand.self, WebhooksCommand.self,
             SecretsCommand.self, DemoCommand.self,
         ]
     )

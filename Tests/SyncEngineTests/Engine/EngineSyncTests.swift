@@ -94,3 +94,35 @@ import Testing
         #expect(h.zoho.allInvoices.filter { $0.invoiceNumber == "BC-701" }.count == 1)
     }
 }
+
+/// A large first sync: many pages, many more than 200 journal rows, items first seen on one page and needed
+/// again on later pages. Every row must be pushed in one run (no row left behind a full batch of waiting rows).
+@Suite struct EngineLargeStoreTests {
+    @Test func onePushDrainsAJournalOfHundredsOfRows() async throws {
+        let h = try EngineHarness()
+        h.settings.pageSize = 40
+        for i in Int64(0)..<260 {
+            // SKUs repeat across pages, with a product name that changes (a different item spec each time).
+            h.addOrder(id: 20_000 + i, customerID: i % 37, lines: [("SKU-\(i % 23)", 1, Decimal(5 + i % 7))], taxRate: 0)
+            _ = h.bc.editOrder(id: 20_000 + i) { order in
+                order.products = order.products?.map { var p = $0; p.name = "Product \(p.sku) v\(i % 3)"; return p }
+            }
+        }
+        // The customers stream (read after the orders) carries other names than the orders' billing addresses,
+        // so each contact is planned again at the end of the journal, behind every invoice that waits for it.
+        for c in Int64(1)..<37 {
+            var customer = BCCustomer(id: c, email: "customer\(c)@example.com", dateCreated: h.serverClock.now(), dateModified: h.serverClock.now())
+            customer.firstName = "Grace"
+            customer.lastName = "Customer \(c)"
+            h.bc.addCustomer(customer)
+        }
+        let report = try await h.sync()
+        #expect(report.push.stop == nil)
+        #expect(try h.store.counts()[.pending, default: 0] == 0, "rows left pending after one run")
+        try h.checkInvariants(orders: (Int64(0)..<260).map { 20_000 + $0 })
+        #expect(h.zoho.allItems.count == 23)
+        h.zoho.resetCounters()
+        try await h.sync()
+        #expect(h.zohoWrites == 0)
+    }
+}
