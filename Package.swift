@@ -13,6 +13,7 @@ let package = Package(
         .target(name: "SyncEngine", dependencies: ["CCrypto"]),
         .target(name: "Stores", dependencies: ["SyncEngine", "CSQLite", "CCrypto"]),
         .executableTarget(name: "zbsync", dependencies: ["SyncEngine", "Stores"]),
+        .executableTarget(name: "zbsync-bench", dependencies: ["SyncEngine", "Stores"], path: "Sources/zbsync-bench"),
         .testTarget(name: "SyncEngineTests", dependencies: ["SyncEngine", "Stores"]),
         .testTarget(name: "StoresTests", dependencies: ["Stores", "SyncEngine"]),
         .testTarget(name: "CLITests", dependencies: []),

@@ -166,6 +166,6 @@ final class AppContext: @unchecked Sendable {
 
     /// The HTTP transport for the API clients (one URLSession per call site is fine; they are cheap).
     func makeTransport() -> HTTPTransport {
-        URLSessionTransport()
+        URLSessionTransport(userAgent: "zbsync/\(ZBSyncVersion.current)")
     }
 }

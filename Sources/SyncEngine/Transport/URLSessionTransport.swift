@@ -2,7 +2,6 @@ import Foundation
 #if canImport(FoundationNetworking)
 import FoundationNetworking
 #endif
-import SyncEngine
 
 /// The real ``HTTPTransport``: one ephemeral `URLSession` (no cookies, no cache, no stored credentials).
 ///
@@ -11,11 +10,11 @@ import SyncEngine
 /// plain http to a loopback host only (the local sandbox); anything else is refused before sending.
 /// Redirects are not followed: a 3xx is returned as the reply, so a token header is never re-sent to
 /// another host.
-final class URLSessionTransport: HTTPTransport, @unchecked Sendable {
+public final class URLSessionTransport: HTTPTransport, @unchecked Sendable {
     private let session: URLSession
     private let userAgent: String
 
-    init(userAgent: String = "zbsync/\(ZBSyncVersion.current)") {
+    public init(userAgent: String) {
         let config = URLSessionConfiguration.ephemeral
         config.httpCookieStorage = nil
         config.httpShouldSetCookies = false
@@ -29,7 +28,7 @@ final class URLSessionTransport: HTTPTransport, @unchecked Sendable {
 
     deinit { session.finishTasksAndInvalidate() }
 
-    func send(_ request: HTTPRequest) async throws -> HTTPResponse {
+    public func send(_ request: HTTPRequest) async throws -> HTTPResponse {
         guard Self.isAllowed(request.url) else {
             throw TransportError.notSent("refused \(request.url.scheme ?? "?")://\(request.url.host ?? ""): only https, or http to a loopback address")
         }

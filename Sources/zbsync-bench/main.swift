@@ -1,0 +1,2 @@
+import Foundation
+print("zbsync-bench: see make bench")
