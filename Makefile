@@ -45,5 +45,14 @@ demo: deps
 	$(SWIFT) build $(SWIFT_BUILD_FLAGS)
 	./scripts/demo.sh "$$($(SWIFT) build --show-bin-path)/zbsync"
 
+## bench: Zoho calls per order, backfill throughput, planning time and memory; writes docs/BENCHMARKS.md
+bench: deps
+	./scripts/bench.sh
+
+## fault: the crash, lost-reply, rate-limit, overlap and bad-input tests (also part of make test)
+fault: deps
+	$(SWIFT) build --build-tests $(SWIFT_BUILD_FLAGS)
+	$(SWIFT) test --skip-build $(SWIFT_BUILD_FLAGS) --filter 'EngineReliabilityTests|SandboxBadReplyTests|SandboxZohoTokenTests|SandboxZohoLimiterTests|SandboxCrash|SandboxSync|RunLockTests'
+
 clean:
 	rm -rf .build
