@@ -3,7 +3,6 @@ SHELL := /bin/bash
 PREFIX ?= /usr/local
 SWIFT ?= swift
 SWIFT_BUILD_FLAGS ?=
-BIN_DIR := $(shell $(SWIFT) build -c release --show-bin-path 2>/dev/null)
 DEBIAN_PACKAGES := libsqlite3-dev libssl-dev python3 lighttpd
 
 .PHONY: deps build release test unit sandbox-test install demo bench fault sandbox-start sandbox-stop clean

@@ -49,7 +49,7 @@ import Testing
         #expect(request.url.absoluteString == "https://accounts.zoho.com/oauth/v2/token")
         #expect(request.url.query == nil)
         #expect(request.headers["Content-Type"] == "application/x-www-form-urlencoded")
-        #expect(request.formBody == ["refresh_token": ZohoHarness.refreshToken.reveal(), "client_id": "1000.CLIENTID0123456789",
+        #expect(request.zohoFormBody == ["refresh_token": ZohoHarness.refreshToken.reveal(), "client_id": "1000.CLIENTID0123456789",
                                      "client_secret": ZohoHarness.clientSecret.reveal(), "grant_type": "refresh_token"])
         let logs = h.logSink.allText
         for secret in [ZohoHarness.refreshToken.reveal(), ZohoHarness.clientSecret.reveal(), Self.refreshedToken] {
@@ -214,8 +214,8 @@ import Testing
                                                          transport: h.transport, clock: h.clock)
         #expect(grant.refreshToken.reveal().hasPrefix("1000.9f8e7d6c"))
         #expect(grant.session.apiDomain == "https://www.zohoapis.com")
-        #expect(h.transport.tokenRequests.first?.formBody["grant_type"] == "authorization_code")
-        #expect(h.transport.tokenRequests.first?.formBody["code"] == "1000.grantcode")
+        #expect(h.transport.tokenRequests.first?.zohoFormBody["grant_type"] == "authorization_code")
+        #expect(h.transport.tokenRequests.first?.zohoFormBody["code"] == "1000.grantcode")
         #expect("\(grant.refreshToken)" == "‹redacted›")
 
         h.transport.on("POST", "/oauth/v2/token", .fixture("token.error-200"))
@@ -227,5 +227,20 @@ import Testing
             if case .authorization(.zoho, let m) = $0 { return m.contains("grant code expired") }
             return false
         }
+    }
+}
+
+@Suite struct ZohoShortLivedTokenTests {
+    @Test func shortLivedTokensAreNotRefreshedOnEveryCall() async throws {
+        let h = ZohoHarness()
+        h.transport.on("POST", "/oauth/v2/token", .body(#"{"access_token":"1000.short-lived-token","api_domain":"https://www.zohoapis.com","expires_in":60}"#, status: 200))
+        let auth = h.makeAuth()
+        _ = try await auth.session()
+        h.clock.advance(by: 50)
+        _ = try await auth.session()
+        #expect(h.transport.tokenRequests.count == 1)
+        h.clock.advance(by: 6)  // 4 s left, under 60 / 12
+        _ = try await auth.session()
+        #expect(h.transport.tokenRequests.count == 2)
     }
 }

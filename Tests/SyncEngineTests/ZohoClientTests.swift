@@ -43,7 +43,7 @@ import Testing
         #expect(request.headers["Authorization"] == "Zoho-oauthtoken \(ZohoHarness.validToken)")
         #expect(request.headers["Content-Type"] == "application/json")
         #expect(request.headers["User-Agent"] == "zbsync")
-        let body = try #require(request.jsonBody)
+        let body = try #require(request.zohoJSONBody)
         #expect(body["invoice_number"]?.string == "BC-1001")
         #expect(body["reference_number"]?.string == "1001")
         #expect(body["customer_id"]?.string == "982000000567001")
@@ -69,7 +69,7 @@ import Testing
         d.currencyCode = "eur"
         d.exchangeRate = Decimal(string: "1.0842")!
         _ = try await h.makeClient().createInvoice(d)
-        let body = try #require(h.transport.apiRequests.first?.jsonBody)
+        let body = try #require(h.transport.apiRequests.first?.zohoJSONBody)
         #expect(body["currency_id"]?.string == "982000000000200")
         #expect(body["exchange_rate"] == .number("1.0842"))
     }
@@ -113,7 +113,7 @@ import Testing
         // Next run: no GET /organizations, and the id is on every call.
         _ = try await h.makeClient(organizationID: "20345711").invoice(id: Self.invoiceID)
         #expect(h.transport.requests("GET", "/books/v3/organizations").count == 1)
-        #expect(h.transport.requests("GET", "/books/v3/invoices/\(Self.invoiceID)").first?.queryItems["organization_id"] == "20345711")
+        #expect(h.transport.requests("GET", "/books/v3/invoices/\(Self.invoiceID)").first?.zohoQuery["organization_id"] == "20345711")
 
         await #expect(throws: ZohoConfigurationError.organizationNotFound("999", available: try ZohoFixture.json("organizations.list")["organizations"]!.array!.map(ZohoOrganization.init(zoho:)))) {
             _ = try await h.makeClient(organizationID: "999").organization()
@@ -305,7 +305,7 @@ import Testing
         let found = try await h.makeClient().invoices(number: "BC-1001")
         #expect(found.map(\.invoiceID) == ["982000000567114"])
         #expect(found.first?.customerID == "982000000567001")
-        let q = try #require(h.transport.apiRequests.first?.queryItems)
+        let q = try #require(h.transport.apiRequests.first?.zohoQuery)
         #expect(q["invoice_number"] == "BC-1001")
         #expect(q["organization_id"] == ZohoHarness.organizationID)
         #expect(q["per_page"] == "200")
@@ -318,8 +318,8 @@ import Testing
         let client = h.makeClient()
         let byEmail = try await client.contacts(email: "JANE@example.com")
         #expect(byEmail.map(\.contactID) == ["982000000567001"])
-        #expect(h.transport.apiRequests.last?.queryItems["filter_by"] == "Status.All")
-        #expect(h.transport.apiRequests.last?.queryItems["email"] == "jane@example.com")
+        #expect(h.transport.apiRequests.last?.zohoQuery["filter_by"] == "Status.All")
+        #expect(h.transport.apiRequests.last?.zohoQuery["email"] == "jane@example.com")
         let byName = try await client.contacts(name: "Jane Doe <jane@example.com.au>")
         #expect(byName.map(\.contactID) == ["982000000567002"])
         #expect(byName.first?.status == "inactive")
@@ -337,7 +337,7 @@ import Testing
         d.billingAddress.city = "Portland"
         let contact = try await h.makeClient().createContact(d)
         #expect(contact.email == "jane@example.com")
-        let body = try #require(h.transport.apiRequests.first?.jsonBody)
+        let body = try #require(h.transport.apiRequests.first?.zohoJSONBody)
         #expect(body["contact_name"]?.string == "Jane Doe <jane@example.com>")
         #expect(body["currency_id"]?.string == "982000000000190")
         #expect(body["billing_address"]?["city"]?.string == "Portland")
@@ -353,7 +353,7 @@ import Testing
         h.transport.on("PUT", "/books/v3/contacts/982000000567001", .fixture("contacts.create"))
         let d = ContactDraft(contactName: "Jane Doe <jane@example.com>", email: "jane@example.com", currencyCode: "USD")
         _ = try await h.makeClient().updateContact(id: "982000000567001", d)
-        let body = try #require(h.transport.requests("PUT", "/books/v3/contacts/982000000567001").first?.jsonBody)
+        let body = try #require(h.transport.requests("PUT", "/books/v3/contacts/982000000567001").first?.zohoJSONBody)
         #expect(body["contact_persons"]?[0]?["contact_person_id"]?.string == "982000000567003")
         #expect(body["currency_id"] == nil)
     }
@@ -366,11 +366,11 @@ import Testing
         let page = try await client.itemsPage(1)
         #expect(page.hasMore)
         #expect(page.items.map(\.rate) == [Decimal(string: "199.99")!, Decimal(string: "24.5")!])
-        #expect(h.transport.apiRequests.last?.queryItems["filter_by"] == "Status.All")
+        #expect(h.transport.apiRequests.last?.zohoQuery["filter_by"] == "Status.All")
         h.transport.on("GET", "/books/v3/items", .fixture("items.list"),
                        .body(#"{"code":0,"message":"success","items":[],"page_context":{"has_more_page":false}}"#, status: 200))
         #expect(try await client.items(sku: "TENT-2P").map(\.itemID) == ["982000000030049"])
-        #expect(h.transport.apiRequests.suffix(2).map { $0.queryItems["page"] } == ["1", "2"])
+        #expect(h.transport.apiRequests.suffix(2).map { $0.zohoQuery["page"] } == ["1", "2"])
     }
 
     @Test func createItemCutsTheNameToZohosLimit() async throws {
@@ -381,7 +381,7 @@ import Testing
         d.productType = "goods"
         let item = try await h.makeClient().createItem(d)
         #expect(item.sku == "STOVE-1")
-        let body = try #require(h.transport.apiRequests.first?.jsonBody)
+        let body = try #require(h.transport.apiRequests.first?.zohoJSONBody)
         #expect(body["name"]?.string?.count == 100)
         #expect(body["rate"] == .number("49.95"))
         #expect(body["product_type"]?.string == "goods")
@@ -425,12 +425,12 @@ import Testing
         let note = try await client.createCreditNote(cn)
         #expect(note.total == Decimal(string: "194.84")!)
         let cnRequest = try #require(h.transport.requests("POST", "/books/v3/creditnotes").first)
-        #expect(cnRequest.queryItems["invoice_id"] == Self.invoiceID)
-        #expect(cnRequest.queryItems["ignore_auto_number_generation"] == "true")
+        #expect(cnRequest.zohoQuery["invoice_id"] == Self.invoiceID)
+        #expect(cnRequest.zohoQuery["ignore_auto_number_generation"] == "true")
         #expect(try await client.creditNotes(number: "BCR-77").map(\.creditNoteID) == ["982000000567240"])
 
         try await client.applyCreditNote(id: note.creditNoteID, invoiceID: Self.invoiceID, amount: Decimal(string: "194.84")!)
-        let apply = try #require(h.transport.requests("POST", "/books/v3/creditnotes/982000000567240/invoices").first?.jsonBody)
+        let apply = try #require(h.transport.requests("POST", "/books/v3/creditnotes/982000000567240/invoices").first?.zohoJSONBody)
         #expect(apply["invoices"]?[0]?["amount_applied"] == .number("194.84"))
 
         try await client.refundCreditNote(id: note.creditNoteID, CreditNoteRefundDraft(date: "2026-03-20", amount: Decimal(string: "194.84")!,
@@ -441,7 +441,7 @@ import Testing
         pay.accountID = "982000000002001"
         let payment = try await client.createPayment(pay)
         #expect(payment.paymentID == "982000000567190")
-        let payBody = try #require(h.transport.requests("POST", "/books/v3/customerpayments").first?.jsonBody)
+        let payBody = try #require(h.transport.requests("POST", "/books/v3/customerpayments").first?.zohoJSONBody)
         #expect(payBody["invoices"]?[0]?["invoice_id"]?.string == Self.invoiceID)
         #expect(payBody["account_id"]?.string == "982000000002001")
         #expect(try await client.payments(reference: "txn_8812", customerID: "982000000567001").map(\.paymentID) == ["982000000567190"])

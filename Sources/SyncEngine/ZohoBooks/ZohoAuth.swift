@@ -35,6 +35,7 @@ public struct ZohoGrant: Sendable, Equatable {
 ///
 /// Invariants:
 /// - A stored token is used until fewer than ``refreshMargin`` seconds (5 minutes) remain; then it is refreshed.
+///   (A token this process obtained with a lifetime under an hour uses a twelfth of its lifetime as the margin.)
 /// - Refreshes are single-flight: callers that need a new token at the same time share one token request.
 /// - Never more than ``maxRefreshesPerWindow`` refresh attempts in any ``refreshWindow`` (counted in the
 ///   token store, so across processes); past that, ``RemoteError/authorization(_:_:)`` and no request.
@@ -62,6 +63,7 @@ public actor ZohoAuth {
     private var current: ZohoSession?
     private var inFlight: Task<ZohoSession, Error>?
     private var throttledUntil: Date?
+    private var issuedLifetime: (token: Secret, seconds: TimeInterval)?
 
     public init(credentials: ZohoCredentials, tokens: any TokenStore, transport: any HTTPTransport, clock: any SyncClock,
                 logger: Logger = .silent, userAgent: String = "zbsync") {
@@ -118,8 +120,12 @@ public actor ZohoAuth {
 
     // MARK: Refresh
 
+    /// Usable while at least ``refreshMargin`` remains; for a token this process obtained with a short lifetime
+    /// (a sandbox with scaled time), the margin is a twelfth of that lifetime instead (5 of 60 minutes).
     private func isUsable(_ s: ZohoSession, at now: Date) -> Bool {
-        !s.accessToken.isEmpty && s.expiresAt.timeIntervalSince(now) >= Self.refreshMargin
+        var margin = Self.refreshMargin
+        if let issued = issuedLifetime, issued.token == s.accessToken { margin = min(margin, issued.seconds / 12) }
+        return !s.accessToken.isEmpty && s.expiresAt.timeIntervalSince(now) >= margin
     }
 
     /// The stored session, unless its API domain no longer passes the region check (then it is ignored).
@@ -178,6 +184,7 @@ public actor ZohoAuth {
                                   orgSettings: previous?.orgSettings ?? .null)
         try tokens.saveZohoSession(session)
         current = session
+        issuedLifetime = (reply.accessToken, reply.expiresIn)
         logger.info("zoho access token refreshed", ["zoho.expires_in": String(Int(reply.expiresIn))])
         return session
     }

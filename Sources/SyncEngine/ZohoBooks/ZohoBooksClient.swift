@@ -83,10 +83,10 @@ public final class ZohoBooksClient: ZohoBooksSink, Sendable {
         var concurrencyRetries = 0
         var readRetries = 0
         var notSentRetries = 0
-        var session = try await auth.session()
         while true {
             let organizationID = call.needsOrganization ? try await organizationID() : nil
-            if call.needsOrganization { session = try await auth.session() }
+            // After a refresh this is the new session (the actor hands out the current one).
+            let session = try await auth.session()
             let request = try buildRequest(call, session: session, organizationID: organizationID)
             try await limiter.acquire()
             var metadata = call.logContext
@@ -147,7 +147,7 @@ public final class ZohoBooksClient: ZohoBooksSink, Sendable {
             if response.status == 401 || code == 14 || code == 57 {
                 if !authRetried {
                     authRetried = true
-                    session = try await auth.refresh(replacing: session.accessToken)
+                    _ = try await auth.refresh(replacing: session.accessToken)
                     continue
                 }
                 if code == 57 {

@@ -33,7 +33,9 @@ public struct ZohoLimiterSnapshot: Sendable, Equatable {
 public final class ZohoLimiter: @unchecked Sendable {
     public let requestsPerMinute: Int
     public let dailyLimit: Int?
-    /// Bucket size: `max(1, requestsPerMinute / 10)`.
+    /// Bucket size: `max(1, requestsPerMinute / 50)` (2 at Zoho's 100/min: a tiny burst, then 98/min sustained,
+    /// so a long run keeps ≥ 95% of the limit even with some scheduling jitter). Lower `requestsPerMinute` to leave
+    /// room for the merchant's other Zoho integrations.
     public let capacity: Double
     /// Refill rate in tokens per second: `(requestsPerMinute − capacity) / 60`.
     public let ratePerSecond: Double
@@ -54,9 +56,10 @@ public final class ZohoLimiter: @unchecked Sendable {
         let rpm = max(1, requestsPerMinute)
         self.requestsPerMinute = rpm
         self.dailyLimit = dailyLimit
-        self.capacity = Double(max(1, rpm / 10))
+        let capacity = Double(max(1, rpm / 50))
+        self.capacity = capacity
         // With rpm 1 the bucket holds the one call; the refill is what the window check allows.
-        self.ratePerSecond = max(Double(rpm) - Double(max(1, rpm / 10)), rpm == 1 ? 1 : 0) / 60
+        self.ratePerSecond = max(Double(rpm) - capacity, rpm == 1 ? 1 : 0) / 60
         self.store = store
         self.clock = clock
         self.jitter = jitter

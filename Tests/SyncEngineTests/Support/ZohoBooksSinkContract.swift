@@ -120,7 +120,7 @@ struct ZohoBooksSinkContract {
         #expect(try await sink.contacts(name: String(c.contactName.dropLast())).isEmpty)
         let again = ContactDraft(contactName: c.contactName, email: "other.\(tag.lowercased())@example.com", currencyCode: try await baseCurrency())
         await expectRemoteError("for a second contact with the same name", { _ = try await sink.createContact(again) }) {
-            $0.zohoCode == 3062 && $0.isDuplicate
+            $0.zohoCode == 3062 && $0.isZohoDuplicate
         }
         var renamed = ContactDraft(contactName: c.contactName + " (renamed)", email: c.email, currencyCode: try await baseCurrency())
         renamed.firstName = "Renamed"
@@ -136,7 +136,7 @@ struct ZohoBooksSinkContract {
         #expect(try await sink.items(sku: String(sku.dropLast())).isEmpty)
         await expectRemoteError("for a second item with the same name", {
             _ = try await sink.createItem(ItemDraft(name: "Contract item \(tag)", sku: sku + "-2", rate: 1))
-        }) { $0.zohoCode == 1000 && $0.isDuplicate }
+        }) { $0.zohoCode == 1000 && $0.isZohoDuplicate }
     }
 
     func invoiceNumbersAreUniqueAndFoundExactly() async throws {
@@ -145,7 +145,7 @@ struct ZohoBooksSinkContract {
         let draft = try await invoiceDraft(number, customer: customer, lines: [line("Widget", rate: "10.00")])
         let first = try await sink.createInvoice(draft)
         await expectRemoteError("for a second invoice with the same number", { _ = try await sink.createInvoice(draft) }) {
-            $0.zohoCode == 1001 && $0.isDuplicate
+            $0.zohoCode == 1001 && $0.isZohoDuplicate
         }
         #expect(try await sink.invoices(number: number).map(\.invoiceID) == [first.invoiceID])
         #expect(try await sink.invoices(number: "CT-\(tag)-N").isEmpty)
@@ -199,7 +199,7 @@ struct ZohoBooksSinkContract {
         #expect(note.total == Decimal(25))
         #expect(note.balance == Decimal(25))
         await expectRemoteError("for a second credit note with the same number", { _ = try await sink.createCreditNote(draft) }) {
-            $0.zohoCode == 12018 && $0.isDuplicate
+            $0.zohoCode == 12018 && $0.isZohoDuplicate
         }
         #expect(try await sink.creditNotes(number: draft.creditNoteNumber).map(\.creditNoteID) == [note.creditNoteID])
         #expect(try await sink.creditNotes(number: "CTR-\(tag)-C").isEmpty)
@@ -284,6 +284,5 @@ struct ZohoBooksSinkContract {
 }
 
 extension RemoteError {
-    var isDuplicate: Bool { if case .duplicate = self { return true }; return false }
-    var duplicateMessage: String { if case .duplicate(_, let m) = self { return m }; return "" }
+    var isZohoDuplicate: Bool { if case .duplicate = self { return true }; return false }
 }

@@ -82,15 +82,15 @@ final class ZohoStubTransport: HTTPTransport, @unchecked Sendable {
 
 extension HTTPRequest {
     /// Query parameters, decoded.
-    var queryItems: [String: String] {
+    var zohoQuery: [String: String] {
         var out: [String: String] = [:]
         for item in URLComponents(url: url, resolvingAgainstBaseURL: false)?.queryItems ?? [] { out[item.name] = item.value ?? "" }
         return out
     }
 
-    var jsonBody: JSON? { body.flatMap { try? JSON.parse($0) } }
+    var zohoJSONBody: JSON? { body.flatMap { try? JSON.parse($0) } }
 
-    var formBody: [String: String] {
+    var zohoFormBody: [String: String] {
         var out: [String: String] = [:]
         let text = String(decoding: body ?? Data(), as: UTF8.self)
         for pair in text.split(separator: "&") {
