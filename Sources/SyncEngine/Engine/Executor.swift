@@ -607,13 +607,11 @@ public final class Executor: @unchecked Sendable {
             if uncertain { note = try await sink.creditNotes(number: spec.creditNoteNumber).first; if note != nil { outcome = "adopt" } }
             if note == nil {
                 let resolved = try await resolveLines(spec.lines)
-                var lineIDs: [Int64: String] = [:]
-                if case .object(let ids)? = invoiceMapping.extra["line_ids"] {
-                    for (k, v) in ids.pairs { if let id = Int64(k), let s = v.string { lineIDs[id] = s } }
-                }
+                // The credit note is linked to the invoice (query `invoice_id`) and applied to it afterwards; lines
+                // carry no `invoice_item_id`, which at least one integration saw Zoho refuse (code 6).
                 var draft = spec.resolve(customerID: contact.zohoID, invoiceID: invoiceMapping.zohoID,
-                                                   itemIDs: resolved.items, genericItemID: resolved.generic, taxIDs: resolved.taxes,
-                                                   invoiceLineItemIDs: lineIDs)
+                                         itemIDs: resolved.items, genericItemID: resolved.generic, taxIDs: resolved.taxes,
+                                         invoiceLineItemIDs: [:])
                 do {
                     var created = try await sink.createCreditNote(draft)
                     try crashPoint(.afterRemoteCreate)

@@ -226,6 +226,8 @@ public struct ZohoOrganization: Sendable, Equatable, Hashable {
     public var pricePrecision: Int = 2
     public var planName: String = ""
     public var isDefault: Bool = false
+    /// `item_level` or `entity_level` when Zoho reports it (how the organization rounds tax); nil = unknown.
+    public var taxRounding: String? = nil
     public init(organizationID: String, name: String, currencyCode: String) {
         self.organizationID = organizationID; self.name = name; self.currencyCode = currencyCode
     }

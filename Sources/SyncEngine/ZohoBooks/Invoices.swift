@@ -28,7 +28,7 @@ extension ZohoBooksClient {
                                           logContext: ["zoho.invoice_number": draft.invoiceNumber])) {
             try ZohoInvoice(zoho: try ZohoField.object($0, "invoice"))
         }
-        logger.info("zoho invoice created", ["zoho.invoice_id": invoice.invoiceID, "zoho.invoice_number": invoice.invoiceNumber])
+        logger.debug("zoho invoice created", ["zoho.invoice_id": invoice.invoiceID, "zoho.invoice_number": invoice.invoiceNumber])
         return invoice
     }
 

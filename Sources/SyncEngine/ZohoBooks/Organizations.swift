@@ -114,6 +114,7 @@ extension ZohoOrganization {
         timeZone = ZohoField.string(json, "time_zone")
         pricePrecision = json["price_precision"]?.int ?? 2
         planName = ZohoField.string(json, "plan_name")
+        taxRounding = json["tax_rounding"]?.string
         isDefault = json["is_default_org"]?.bool ?? false
     }
 
@@ -121,7 +122,7 @@ extension ZohoOrganization {
     var zohoJSON: JSON {
         ["organization_id": .string(organizationID), "name": .string(name), "currency_code": .string(currencyCode),
          "currency_id": .string(currencyID), "time_zone": .string(timeZone), "price_precision": .int(pricePrecision),
-         "plan_name": .string(planName), "is_default_org": .bool(isDefault)]
+         "plan_name": .string(planName), "is_default_org": .bool(isDefault), "tax_rounding": .optional(taxRounding)]
     }
 
     /// Zoho sends IANA names (`Asia/Kolkata`) or abbreviations (`PST`); nil when neither is known.

@@ -29,7 +29,7 @@ extension ZohoBooksClient {
                                           logContext: ["zoho.invoice_id": draft.invoiceID])) {
             try ZohoPayment(zoho: try ZohoField.object($0, "payment"))
         }
-        logger.info("zoho payment recorded", ["zoho.payment_id": payment.paymentID, "zoho.invoice_id": draft.invoiceID])
+        logger.debug("zoho payment recorded", ["zoho.payment_id": payment.paymentID, "zoho.invoice_id": draft.invoiceID])
         return payment
     }
 }

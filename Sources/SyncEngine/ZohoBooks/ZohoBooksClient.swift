@@ -141,7 +141,7 @@ public final class ZohoBooksClient: ZohoBooksSink, Sendable {
                 throw RemoteError.malformed(.zoho, "\(request.redactedDescription): HTTP \(response.status) with a reply that cannot be read")
             }
 
-            logger.info("zoho request answered with an error", metadata)
+            logger.debug("zoho request answered with an error", metadata)
 
             // Authorization: refresh once, send once more.
             if response.status == 401 || code == 14 || code == 57 {

@@ -103,6 +103,9 @@ struct Connections {
         if let sink {
             let org = try await sink.organization()
             settings.mapping.baseCurrency = org.currencyCode
+            // Predict totals the way the organization rounds tax when Zoho says how; Zoho's returned total is
+            // checked after every create either way.
+            if let rounding = org.taxRounding.flatMap(TaxRounding.init(rawValue:)) { settings.mapping.taxRounding = rounding }
         }
         return settings
     }
