@@ -37,7 +37,11 @@ test: deps
 install: release
 	install -d "$(DESTDIR)$(PREFIX)/bin"
 	install -m 0755 "$$($(SWIFT) build -c release --show-bin-path)/zbsync" "$(DESTDIR)$(PREFIX)/bin/zbsync"
-	@echo "Installed $(DESTDIR)$(PREFIX)/bin/zbsync"
+	install -d "$(DESTDIR)$(PREFIX)/share/zbsync" "$(DESTDIR)$(PREFIX)/lib/zbsync"
+	install -m 0644 packaging/*.service packaging/*.timer packaging/*.socket packaging/*.conf packaging/crontab.example "$(DESTDIR)$(PREFIX)/share/zbsync/"
+	sed 's|/usr/local/bin/zbsync|$(PREFIX)/bin/zbsync|' packaging/zbsync-webhook.cgi > "$(DESTDIR)$(PREFIX)/lib/zbsync/zbsync-webhook.cgi"
+	chmod 0755 "$(DESTDIR)$(PREFIX)/lib/zbsync/zbsync-webhook.cgi"
+	@echo "Installed $(DESTDIR)$(PREFIX)/bin/zbsync, examples in $(DESTDIR)$(PREFIX)/share/zbsync, webhook wrapper in $(DESTDIR)$(PREFIX)/lib/zbsync"
 
 ## demo: build, start the sandbox with a seeded store, sync into it as a user would, show the result
 demo: deps
@@ -54,4 +58,4 @@ fault: deps
 	$(SWIFT) test --skip-build $(SWIFT_BUILD_FLAGS) --filter 'EngineReliabilityTests|SandboxBadReplyTests|SandboxZohoTokenTests|SandboxZohoLimiterTests|SandboxCrash|SandboxSync|RunLockTests'
 
 clean:
-	rm -rf .build
+	rm -rf .build .build-*

@@ -1,0 +1,2 @@
+#!/bin/sh
+exec /usr/local/bin/zbsync webhook --home "${ZBSYNC_HOME:-/var/lib/zbsync}"
