@@ -42,7 +42,7 @@ extension ZohoBooksClient {
         let note = try await send(Call(method: "POST", path: "/creditnotes", query: query, body: .object(o), logContext: context)) {
             try ZohoCreditNote(zoho: try ZohoField.object($0, "creditnote"))
         }
-        logger.info("zoho credit note created", ["zoho.creditnote_id": note.creditNoteID])
+        logger.debug("zoho credit note created", ["zoho.creditnote_id": note.creditNoteID])
         return note
     }
 

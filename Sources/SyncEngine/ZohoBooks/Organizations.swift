@@ -74,7 +74,7 @@ extension ZohoBooksClient {
         settings["organization"] = chosen.zohoJSON
         try await auth.updateOrganization(id: chosen.organizationID, settings: .object(settings))
         applyTimeZone(chosen)
-        logger.info("zoho organization resolved", ["zoho.organization_id": chosen.organizationID])
+        logger.debug("zoho organization resolved", ["zoho.organization_id": chosen.organizationID])
         return chosen
     }
 

@@ -185,7 +185,7 @@ public actor ZohoAuth {
         try tokens.saveZohoSession(session)
         current = session
         issuedLifetime = (reply.accessToken, reply.expiresIn)
-        logger.info("zoho access token refreshed", ["zoho.expires_in": String(Int(reply.expiresIn))])
+        logger.debug("zoho access token refreshed", ["zoho.expires_in": String(Int(reply.expiresIn))])
         return session
     }
 
