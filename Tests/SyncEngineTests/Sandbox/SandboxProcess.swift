@@ -61,7 +61,7 @@ final class SandboxProcess: @unchecked Sendable {
     let baseURL: URL
     let port: Int
     let folder: URL
-    let transport: LoopbackTransport
+    let transport: URLSessionTransport
     private let process: Process
     private let lock = NSLock()
     private var stopped = false
@@ -78,7 +78,7 @@ final class SandboxProcess: @unchecked Sendable {
     static let zohoClientSecret = "zoho-sandbox-secret"
     static let zohoRefreshToken = "zoho-sandbox-refresh"
 
-    private init(baseURL: URL, port: Int, folder: URL, process: Process, transport: LoopbackTransport) {
+    private init(baseURL: URL, port: Int, folder: URL, process: Process, transport: URLSessionTransport) {
         self.baseURL = baseURL
         self.port = port
         self.folder = folder
@@ -135,7 +135,7 @@ final class SandboxProcess: @unchecked Sendable {
             if let text = try? String(contentsOf: portFile, encoding: .utf8),
                let port = Int(text.trimmingCharacters(in: .whitespacesAndNewlines)), port > 0 {
                 let base = URL(string: "http://127.0.0.1:\(port)")!
-                return SandboxProcess(baseURL: base, port: port, folder: folder, process: process, transport: LoopbackTransport())
+                return SandboxProcess(baseURL: base, port: port, folder: folder, process: process, transport: URLSessionTransport(userAgent: "zbsync-tests"))
             }
             if !process.isRunning {
                 let said = (try? String(contentsOf: outputURL, encoding: .utf8)) ?? ""
