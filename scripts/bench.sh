@@ -58,6 +58,14 @@ home_dir="$work"; [ -d /dev/shm ] && [ -w /dev/shm ] && home_dir=/dev/shm
 "$bench" backfill --port "$port_c" --scale "$scale" --rpm 100 --dir "$work" --home-dir "$home_dir" --out "$results/backfill.json"
 stop_sandbox backfill
 
+echo "bench: limiter rate, a 300-order backfill at 100 calls/min, clock ×10" >&2
+sandboxes+=("$work/backfill-rate")
+port_r="$(start_sandbox backfill-rate --seed 1 --orders 300 --time-scale 10 --zoho-rpm 100 --zoho-daily 1000000 --bc-quota 1000000 --ttl 900)"
+rate_home="$work/rate"; mkdir -p "$rate_home"; [ -d /dev/shm ] && [ -w /dev/shm ] && rate_home="$(mktemp -d /dev/shm/zbsync-bench.XXXXXX)"
+"$bench" backfill --port "$port_r" --scale 10 --rpm 100 --dir "$work" --home-dir "$rate_home" --out "$results/backfill-rate.json"
+stop_sandbox backfill-rate
+case "$rate_home" in /dev/shm/*) rm -rf "$rate_home" ;; esac
+
 for n in 1000 10000 100000; do
   echo "bench: planning $n orders" >&2
   "$bench" plan --orders "$n" --out "$results/plan-$n.json"

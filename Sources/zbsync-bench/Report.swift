@@ -14,6 +14,8 @@ enum Report {
         let machine = (try? String(contentsOf: dir.appendingPathComponent("machine.txt"), encoding: .utf8)) ?? ""
         let calls = load("calls.json")
         let backfill = load("backfill.json")
+        // The same backfill on a smaller store at a clock scale this machine can follow (see the note below).
+        let rated = load("backfill-rate.json")
         let planSizes = [1_000, 10_000, 100_000]
         let plans = planSizes.map { load("plan-\($0).json") }
         let webhook = load("webhook.json")
@@ -93,6 +95,26 @@ enum Report {
             md.append("| \(plan.name) | \(plan.daily.formatted()) | \(zs.formatted()) | \(bs.formatted()) | \(r1) | \(zm.formatted()) | \(bm.formatted()) | \(r2) |")
         }
         md.append("")
+
+        // Limiter rate.
+        if let r = rated {
+            md.append("## Limiter rate: a backfill at a clock scale the machine can follow")
+            md.append("")
+            md.append("\(i(r, "orders_read") ?? 0) seeded orders, limiter and sandbox at \(i(r, "rpm") ?? 0) calls per rolling minute, clock ×"
+                + "\(fmt(d(r, "scale") ?? 0, 0)): each call has \(fmt(60_000 / Double(max(1, i(r, "rpm") ?? 1)) / max(1, d(r, "scale") ?? 1), 0)) wall ms "
+                + "of budget, well above what one call costs here (HTTP to the Python sandbox, SQLite commits), so what is measured is the limiter, "
+                + "not the machine. This run decides the utilisation check.")
+            md.append("")
+            md.append("| figure | value |")
+            md.append("|---|---:|")
+            md.append("| Zoho calls | \(i(r, "zoho_calls") ?? 0) |")
+            md.append("| pushing, sandbox minutes | \(fmt(d(r, "push_minutes") ?? 0)) |")
+            md.append("| Zoho calls per minute while pushing | \(fmt(d(r, "calls_per_minute") ?? 0, 2)) |")
+            md.append("| utilisation of the limit | \(fmt(d(r, "utilisation_pct") ?? 0))% |")
+            md.append("| busiest 60-second window | \(i(r, "busiest_window") ?? 0) calls |")
+            md.append("| 429 answers | \(i(r, "throttled") ?? 0) |")
+            md.append("")
+        }
 
         // Backfill.
         md.append("## Backfill of 5,000 orders at 100 calls per minute")
@@ -182,8 +204,10 @@ enum Report {
         checks.append(("Second run with no changes: 0 writes, ≤ 1 read",
                        idle != nil ? "\(idleW ?? -1) writes, \(idleR ?? -1) reads" : "not measured",
                        idle != nil ? (idleW == 0 && (idleR ?? 99) <= 1) : nil))
-        let util = d(backfill, "utilisation_pct"), busiest = i(backfill, "busiest_window"), thr = i(backfill, "throttled"), rpm = i(backfill, "rpm")
-        checks.append(("Backfill: utilisation ≥ 95% of the limit", util.map { fmt($0) + "% (" + fmt(d(backfill, "calls_per_minute") ?? 0, 2) + " calls/min)" } ?? "not measured",
+        let rateRun = rated ?? backfill
+        let util = d(rateRun, "utilisation_pct"), busiest = i(backfill, "busiest_window"), thr = i(backfill, "throttled"), rpm = i(backfill, "rpm")
+        checks.append(("Backfill: utilisation ≥ 95% of the limit" + (rated != nil ? " (limiter-rate run)" : ""),
+                       util.map { fmt($0) + "% (" + fmt(d(rateRun, "calls_per_minute") ?? 0, 2) + " calls/min)" } ?? "not measured",
                        util.map { $0 >= 95 }))
         checks.append(("Backfill: 0 self-caused 429s", thr.map { "\($0)" } ?? "not measured", thr.map { $0 == 0 }))
         checks.append(("Backfill: no 60-second window above the limit", busiest.map { "busiest \($0) (limit \(rpm ?? 0))" } ?? "not measured",
@@ -208,6 +232,9 @@ enum Report {
             + "scenarios run at 1× with the per-minute limit raised so nothing waits; only counts matter there.")
         md.append("- Calls per order run each scenario as a new `sync` process would: new clients and store objects on the "
             + "same home, the Zoho session and organization read from the state database.")
+        md.append("- Why two backfills: with the clock scaled ×N, every wall millisecond a call costs counts N times in sandbox time. The 5,000-order "
+            + "run uses a high scale to finish in minutes, so its calls per minute measure this machine's per-call cost, not the limiter; "
+            + "the limiter-rate run uses a scale at which the limiter, not the machine, sets the pace.")
         md.append("- The backfill's state database is on tmpfs (`/dev/shm` when present): with the clock scaled, a disk "
             + "flush would otherwise cost the scaled run far more sandbox time than it costs at 1×.")
         md.append("- In the backfill, BigCommerce's own quota is raised (`--bc-quota 1000000`): the sandbox announces its reset time in wall milliseconds while the client waits through the scaled clock, so under scaling the client would retry too early. The Zoho side is not changed: the limiter and the sandbox both allow 100 calls per rolling minute.")
