@@ -55,7 +55,7 @@ bench: deps
 ## fault: the crash, lost-reply, rate-limit, overlap and bad-input tests (also part of make test)
 fault: deps
 	$(SWIFT) build --build-tests $(SWIFT_BUILD_FLAGS)
-	$(SWIFT) test --skip-build $(SWIFT_BUILD_FLAGS) --filter 'EngineReliabilityTests|SandboxBadReplyTests|SandboxZohoTokenTests|SandboxZohoLimiterTests|SandboxCrash|SandboxSync|RunLockTests'
+	$(SWIFT) test --skip-build $(SWIFT_BUILD_FLAGS) --filter 'EngineReliabilityTests|SandboxBadReplyTests|SandboxZohoTokenTests|SandboxZohoLimiterTests|SandboxCrash|SandboxSync|FaultSuites|RunLockTests'
 
 clean:
 	rm -rf .build .build-*

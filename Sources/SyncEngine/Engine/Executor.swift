@@ -41,6 +41,8 @@ public struct PushReport: Sendable, Equatable {
     /// Per kind: how many operations completed.
     public var completedByKind: [String: Int] = [:]
     public var stop: PushStop?
+    /// Rows still `unknown` when the push ended (the next run looks them up first).
+    public var leftUnknown = 0
     public init() {}
 }
 
@@ -75,16 +77,17 @@ public final class Executor: @unchecked Sendable {
     /// unknown outcome or a dependency that completed in the same run).
     public func push(onlyEntityKeys: Set<String>? = nil, progress: ((PushReport) -> Void)? = nil) async -> PushReport {
         var report = PushReport()
-        var passes: [Int64: Int] = [:]
         let started = clock.now()
         var operations = 0
         do { try store.recoverInterrupted(at: clock.now()) } catch { logger.error("could not recover interrupted operations: \(error)") }
         // Passes over the journal in id order, each reading it page by page after the last id seen, so a row
-        // far down the journal is reached even when many rows before it wait on it. A second pass retries rows
-        // that waited on a dependency or had an unknown outcome; no row is tried more than twice per run.
-        outer: for pass in 1...2 {
+        // far down the journal is reached even when many rows before it wait on it. Later passes retry rows that
+        // waited on a dependency or had an unknown outcome. A row is sent at most twice per run (waiting for a
+        // dependency does not count), and the passes end when one sends nothing.
+        var sends: [Int64: Int] = [:]
+        outer: for _ in 1...6 {
             var afterID: Int64 = 0
-            var progressed = false
+            var sentThisPass = false
             while true {
                 let batch: [JournalEntry]
                 do { batch = try store.runnable(now: clock.now(), afterID: afterID, limit: 200) } catch {
@@ -93,8 +96,7 @@ public final class Executor: @unchecked Sendable {
                 }
                 guard let last = batch.last else { break }
                 afterID = last.id
-                for entry in batch where (passes[entry.id] ?? 0) < pass && (onlyEntityKeys == nil || Self.belongs(entry, to: onlyEntityKeys!)) {
-                    passes[entry.id, default: 0] += 1
+                for entry in batch where (sends[entry.id] ?? 0) < 2 && (onlyEntityKeys == nil || Self.belongs(entry, to: onlyEntityKeys!)) {
                     if operations >= settings.maxOperationsPerRun {
                         report.stop = .runLimit("stopped after \(operations) operations (the per-run limit)")
                         break outer
@@ -104,14 +106,18 @@ public final class Executor: @unchecked Sendable {
                         break outer
                     }
                     operations += 1
-                    progressed = true
-                    await process(entry, report: &report)
+                    if await process(entry, report: &report) {
+                        sends[entry.id, default: 0] += 1
+                        sentThisPass = true
+                    }
                     progress?(report)
                     if report.stop != nil { break outer }
                 }
             }
-            if !progressed { break }
+            if !sentThisPass { break }
         }
+        // What is still uncertain after the run is reported, so the exit code says the run is not complete.
+        report.leftUnknown = (try? store.counts()[.unknown, default: 0]) ?? 0
         return report
     }
 
@@ -125,7 +131,9 @@ public final class Executor: @unchecked Sendable {
 
     // MARK: One operation
 
-    private func process(_ entry: JournalEntry, report: inout PushReport) async {
+    /// Applies one row. Returns false when nothing was sent because the row waits for a dependency.
+    @discardableResult
+    private func process(_ entry: JournalEntry, report: inout PushReport) async -> Bool {
         let op = entry.operation
         let now = clock.now()
         let log = logger.with(["op.id": String(entry.id), "op.kind": op.kind, "bc.entity": op.entityKey])
@@ -133,14 +141,14 @@ public final class Executor: @unchecked Sendable {
         // A newer plan for the same entity replaces this one.
         if let newer = try? store.entries(entityKey: op.entityKey).last(where: { $0.operation.kind == op.kind && $0.id > entry.id && $0.state != .done }), newer.id != entry.id {
             try? store.complete(id: entry.id, mapping: nil, audit: audit(op, outcome: "skip", message: "superseded by operation \(newer.id)"))
-            return
+            return true
         }
         // Dependencies first, without spending an attempt.
         do {
             if let wait = try dependencyWait(op) {
                 try store.markState(id: entry.id, .pending, error: wait.reason, nextAttemptAt: wait.until, at: now)
                 report.deferred += 1
-                return
+                return false
             }
         } catch {
             log.error("dependency check failed: \(error)")
@@ -151,7 +159,7 @@ public final class Executor: @unchecked Sendable {
             try store.markSending(id: entry.id, at: now)
         } catch {
             report.stop = .unavailable("state store: \(error)")
-            return
+            return true
         }
         do {
             try crashPoint(.afterMarkSending)
@@ -172,6 +180,7 @@ public final class Executor: @unchecked Sendable {
         } catch {
             handle(error, entry: entry, report: &report, log: log)
         }
+        return true
     }
 
     private func handle(_ error: Error, entry: JournalEntry, report: inout PushReport, log: Logger) {

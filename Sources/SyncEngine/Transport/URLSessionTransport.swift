@@ -11,22 +11,35 @@ import FoundationNetworking
 /// Redirects are not followed: a 3xx is returned as the reply, so a token header is never re-sent to
 /// another host.
 public final class URLSessionTransport: HTTPTransport, @unchecked Sendable {
+    /// Reads: connections are kept alive.
     private let session: URLSession
+    /// Writes: a session of their own, every request on a new connection (`Connection: close`). An HTTP
+    /// library may silently send a request again when a kept-alive connection turns out to be closed; for a
+    /// write that could create a second document (Zoho refuses no duplicate payment), so writes never travel
+    /// on a reused connection.
+    private let writeSession: URLSession
     private let userAgent: String
 
     public init(userAgent: String) {
-        let config = URLSessionConfiguration.ephemeral
-        config.httpCookieStorage = nil
-        config.httpShouldSetCookies = false
-        config.httpCookieAcceptPolicy = .never
-        config.urlCache = nil
-        config.urlCredentialStorage = nil
-        config.requestCachePolicy = .reloadIgnoringLocalCacheData
-        self.session = URLSession(configuration: config, delegate: RedirectRefusal(), delegateQueue: nil)
+        func configuration() -> URLSessionConfiguration {
+            let config = URLSessionConfiguration.ephemeral
+            config.httpCookieStorage = nil
+            config.httpShouldSetCookies = false
+            config.httpCookieAcceptPolicy = .never
+            config.urlCache = nil
+            config.urlCredentialStorage = nil
+            config.requestCachePolicy = .reloadIgnoringLocalCacheData
+            return config
+        }
+        self.session = URLSession(configuration: configuration(), delegate: RedirectRefusal(), delegateQueue: nil)
+        self.writeSession = URLSession(configuration: configuration(), delegate: RedirectRefusal(), delegateQueue: nil)
         self.userAgent = userAgent
     }
 
-    deinit { session.finishTasksAndInvalidate() }
+    deinit {
+        session.finishTasksAndInvalidate()
+        writeSession.finishTasksAndInvalidate()
+    }
 
     public func send(_ request: HTTPRequest) async throws -> HTTPResponse {
         guard Self.isAllowed(request.url) else {
@@ -40,13 +53,16 @@ public final class URLSessionTransport: HTTPTransport, @unchecked Sendable {
             urlRequest.setValue(userAgent, forHTTPHeaderField: "User-Agent")
         }
         urlRequest.httpBody = request.body
+        let isWrite = request.method.uppercased() != "GET" && request.method.uppercased() != "HEAD"
+        if isWrite { urlRequest.setValue("close", forHTTPHeaderField: "Connection") }
 
-        return try await perform(urlRequest, timeout: request.timeout, description: request.redactedDescription)
+        return try await perform(urlRequest, in: isWrite ? writeSession : session, timeout: request.timeout,
+                                 description: request.redactedDescription)
     }
 
     /// Runs one data task. The deadline is enforced here as well, because FoundationNetworking does not
     /// reliably apply `timeoutInterval` to a server that accepts the request and then stays silent.
-    private func perform(_ request: URLRequest, timeout: TimeInterval, description: String) async throws -> HTTPResponse {
+    private func perform(_ request: URLRequest, in session: URLSession, timeout: TimeInterval, description: String) async throws -> HTTPResponse {
         let outcome = TaskOutcome()
         return try await withTaskCancellationHandler {
             try await withCheckedThrowingContinuation { (continuation: CheckedContinuation<HTTPResponse, Error>) in

@@ -139,6 +139,9 @@ enum RunRecorder {
         case nil:
             break
         }
+        if report.push.leftUnknown > 0 {
+            return (.partialFailure, "\(report.push.leftUnknown) operations have an unknown outcome; the next run looks them up in Zoho before sending anything again")
+        }
         if report.push.failed > 0 || report.push.dead > 0 {
             return (.partialFailure, "\(report.push.failed) operations failed and will be retried, \(report.push.dead) need attention; see 'zbsync status'")
         }
