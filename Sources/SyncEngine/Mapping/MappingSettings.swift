@@ -58,7 +58,7 @@ public struct MappingSettings: Sendable, Equatable {
     /// Deposit account (name or id) for customer payments; nil = Zoho's default.
     public var paymentAccount: String? = nil
     /// Zoho `refund_mode` for credit-note refunds.
-    public var refundMode: String = "creditcard"
+    public var refundMode: String = "cash"
     /// Account (name or id) refunds are paid from; nil = Zoho's default.
     public var refundAccount: String? = nil
     /// Record one payment of the order total for a paid order that has no captured transactions.
