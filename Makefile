@@ -4,6 +4,9 @@ PREFIX ?= /usr/local
 SWIFT ?= swift
 SWIFT_BUILD_FLAGS ?=
 DEBIAN_PACKAGES := libsqlite3-dev libssl-dev python3 lighttpd
+# The fault suites (`make fault`), and the ones that must report injected faults (scripts/fault-report.sh).
+FAULT_FILTER := EngineReliabilityTests|SandboxBadReplyTests|SandboxZohoTokenTests|SandboxZohoLimiterTests|SandboxCrash|SandboxSync|FaultSuites|RunLockTests
+FAULT_SUITES := EngineReliabilityTests EngineReliabilityTests.seededSchedules FaultLostReplyTests FaultCrashTrialTests FaultLimitTests FaultSecretsTests
 
 .PHONY: deps build release test unit sandbox-test install demo bench fault sandbox-start sandbox-stop clean
 
@@ -30,7 +33,9 @@ release:
 ## test: the whole suite (Swift unit, in-process and end-to-end tests, plus the sandbox's own tests)
 test: deps
 	$(SWIFT) build --build-tests $(SWIFT_BUILD_FLAGS)
-	$(SWIFT) test --skip-build --parallel $(SWIFT_BUILD_FLAGS)
+	@tally=$$(mktemp); trap 'rm -f "$$tally"' EXIT; set -x; \
+	ZBSYNC_FAULT_TALLY="$$tally" $(SWIFT) test --skip-build --parallel $(SWIFT_BUILD_FLAGS) && \
+	{ set +x; ./scripts/fault-report.sh "$$tally" $(FAULT_SUITES); }
 	python3 -m unittest discover -s sandbox -p 'test_*.py'
 
 ## install: copy the release binary to $(PREFIX)/bin
@@ -52,10 +57,13 @@ demo: deps
 bench: deps
 	./scripts/bench.sh
 
-## fault: the crash, lost-reply, rate-limit, overlap and bad-input tests (also part of make test)
+## fault: the crash, lost-reply, rate-limit, token, overlap, bad-input and secrets tests (also part of make test);
+## prints how many faults were really injected, per kind, and fails if a fault suite injected none
 fault: deps
 	$(SWIFT) build --build-tests $(SWIFT_BUILD_FLAGS)
-	$(SWIFT) test --skip-build $(SWIFT_BUILD_FLAGS) --filter 'EngineReliabilityTests|SandboxBadReplyTests|SandboxZohoTokenTests|SandboxZohoLimiterTests|SandboxCrash|SandboxSync|FaultSuites|RunLockTests'
+	@tally=$$(mktemp); trap 'rm -f "$$tally"' EXIT; set -x; \
+	ZBSYNC_FAULT_TALLY="$$tally" $(SWIFT) test --skip-build $(SWIFT_BUILD_FLAGS) --filter '$(FAULT_FILTER)' && \
+	{ set +x; ./scripts/fault-report.sh "$$tally" $(FAULT_SUITES); }
 
 clean:
 	rm -rf .build .build-*

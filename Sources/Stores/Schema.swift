@@ -129,6 +129,13 @@ enum Schema {
             PRIMARY KEY (kind, entity_key)
         );
         """,
+        // 2: Zoho's refresh throttle, kept across runs (it clears only after 15–30 minutes without attempts).
+        """
+        CREATE TABLE token_throttle (
+            id    INTEGER PRIMARY KEY CHECK (id = 1),
+            until REAL NOT NULL
+        );
+        """,
     ]
 
     /// The version this program's schema reaches.

@@ -49,4 +49,18 @@ extension SQLiteStateStore {
     public func refreshAttempts(since: Date) throws -> Int {
         try withDatabase { db in try db.scalarInt("SELECT count(*) FROM token_refreshes WHERE at >= ?", [since]) ?? 0 }
     }
+
+    public func refreshThrottledUntil() throws -> Date? {
+        try withDatabase { db in try db.queryFirst("SELECT until FROM token_throttle WHERE id = 1", [], { $0.date(0) }) }
+    }
+
+    public func recordRefreshThrottled(until: Date?) throws {
+        try write { db in
+            if let until {
+                try db.run("INSERT INTO token_throttle (id, until) VALUES (1, ?) ON CONFLICT (id) DO UPDATE SET until = excluded.until", [until])
+            } else {
+                try db.run("DELETE FROM token_throttle")
+            }
+        }
+    }
 }

@@ -91,6 +91,7 @@ extension SandboxEndToEnd.FaultSuites {
                     failures.append("TRIAL FAILED — \(line)\n\(report)\njournal left: \(unfinished)\n\(rows)\(runs.last.map { "\n\($0)" } ?? "")")
                 }
             }
+            tally.record(suite: "FaultCrashTrialTests")
             let crashes = tally.fired.filter { $0.key.hasPrefix("ZBSYNC_CRASH_AT") || $0.key.hasPrefix("kill") }.values.reduce(0, +)
             print("FAULT kill -9 trials (\(Self.trials + 1), base seed \(Self.baseSeed)): injected \(tally.total) (\(tally)); failed trials \(failures.count); \(String(format: "%.1f", Date().timeIntervalSince(started))) s\n  " + figures.joined(separator: "\n  "))
             #expect(failures.isEmpty, "\(failures.count) of \(Self.trials + 1) trials broke the invariant:\n\(failures.joined(separator: "\n\n"))")

@@ -49,6 +49,7 @@ extension SandboxEndToEnd.FaultSuites {
             var tally = FaultTally()
             let silent = try tally.collect(sandbox)
             try sandbox.clearFaults()
+            tally.record(suite: "FaultLostReplyTests")
             let label = "\(action)\(status.map { " \($0)" } ?? "") on create #\(after + 1) of each kind (seed \(seed))"
 
             #expect(runs.last?.exitCode == 0 && runs.last?.signaled == false,

@@ -38,12 +38,24 @@ struct FaultTally: CustomStringConvertible {
         var action = rule["action"] as? String ?? "?"
         if let status = intValue(rule["status"]) { action += " \(status)" }
         if let code = intValue(rule["code"]) { action += "/\(code)" }
-        let path = (match["path_regex"] as? String ?? "*").replacingOccurrences(of: "^/books/v3", with: "").replacingOccurrences(of: "$", with: "")
-        return "\(match["api"] as? String ?? "*") \(match["method"] as? String ?? "*") \(path) \(action)"
+        var path = (match["path_regex"] as? String ?? "*").replacingOccurrences(of: "^/books/v3", with: "").replacingOccurrences(of: "$", with: "")
+        if path == "/" || path.isEmpty { path = "(any path)" }
+        return "\(match["api"] as? String ?? "*") \(match["method"] as? String ?? "any") \(path) \(action)"
     }
 
     var description: String {
         fired.isEmpty ? "no fault fired" : fired.sorted { $0.key < $1.key }.map { "\($0.value) × \($0.key)" }.joined(separator: "; ")
+    }
+
+    /// Appends this tally to the file named by `$ZBSYNC_FAULT_TALLY` (one `suite<TAB>kind<TAB>count` line per
+    /// kind), which `make fault` sums up per kind (`scripts/fault-report.sh`). Without the variable nothing is written.
+    func record(suite: String) {
+        guard let path = ProcessInfo.processInfo.environment["ZBSYNC_FAULT_TALLY"], !path.isEmpty, !fired.isEmpty else { return }
+        let text = fired.sorted { $0.key < $1.key }.map { "\(suite)\t\($0.key)\t\($0.value)\n" }.joined()
+        let fd = open(path, O_WRONLY | O_APPEND | O_CREAT, 0o644)
+        guard fd >= 0 else { return }
+        defer { close(fd) }
+        _ = text.utf8CString.withUnsafeBufferPointer { write(fd, $0.baseAddress, $0.count - 1) }
     }
 }
 

@@ -145,6 +145,7 @@ public final class InMemoryZohoBooks: ZohoBooksSink, @unchecked Sendable {
     private var counts: [Operation: Int] = [:]
     private var callTimes: [(Date, Operation)] = []
     private var faults: [Operation: [Fault]] = [:]
+    private var fired: [String: Int] = [:]
     private var rounding: ZohoTaxRounding
     private var draftPaymentsRefused = true
 
@@ -256,6 +257,21 @@ public final class InMemoryZohoBooks: ZohoBooksSink, @unchecked Sendable {
     /// Removes every pending fault.
     public func clearFaults() { lock.withLock { faults = [:] } }
 
+    /// The faults that really fired, by kind (`createInvoice: crash after applying`, `createItem: lost reply after
+    /// applying`), for the fault suite's report. Not reset by ``resetCounters()``.
+    public var firedFaults: [String: Int] { lock.withLock { fired } }
+
+    private func noteFired(_ operation: Operation, _ fault: Fault) {
+        let what: String
+        switch fault.error {
+        case is SimulatedCrash: what = "crash"
+        case RemoteError.unknownOutcome: what = "lost reply"
+        case let e as RemoteError: what = String("\(e)".prefix(while: { $0 != ":" }))
+        default: what = "\(type(of: fault.error))"
+        }
+        fired["\(operation): \(what) \(fault.phase == .before ? "before" : "after") applying", default: 0] += 1
+    }
+
     /// Runs `body` under the lock as one call of `operation`: counted, then faults injected around it.
     private func perform<T>(_ operation: Operation, _ body: () throws -> T) throws -> T {
         lock.lock()
@@ -264,11 +280,13 @@ public final class InMemoryZohoBooks: ZohoBooksSink, @unchecked Sendable {
         if let clock { callTimes.append((clock.now(), operation)) }
         if let first = faults[operation]?.first, first.phase == .before {
             faults[operation]?.removeFirst()
+            noteFired(operation, first)
             throw first.error
         }
         let result = try body()
         if let first = faults[operation]?.first, first.phase == .after {
             faults[operation]?.removeFirst()
+            noteFired(operation, first)
             throw first.error
         }
         return result

@@ -291,6 +291,10 @@ public protocol TokenStore: Sendable {
     func recordRefreshAttempt(at: Date) throws
     /// Refresh attempts at or after `since`.
     func refreshAttempts(since: Date) throws -> Int
+    /// Until when no refresh may be tried because Zoho throttled the refresh token (nil: not throttled).
+    func refreshThrottledUntil() throws -> Date?
+    /// Records Zoho's refresh throttle (nil clears it), so that later runs keep away from the token endpoint too.
+    func recordRefreshThrottled(until: Date?) throws
 }
 
 // MARK: Runs

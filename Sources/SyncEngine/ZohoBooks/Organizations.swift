@@ -48,9 +48,10 @@ extension ZohoBooksClient {
     }
 
     private func loadOrganization() async throws -> ZohoOrganization {
-        let session = try await auth.session()
+        // The stored session as is: reading the cached organization needs no token request.
+        let session = try await auth.storedSession()
         let configured = configuration.organizationID.flatMap { $0.isEmpty ? nil : $0 }
-        if let id = session.organizationID, configured == nil || configured == id,
+        if let session, let id = session.organizationID, configured == nil || configured == id,
            let cached = session.orgSettings["organization"], let o = try? ZohoOrganization(zoho: cached), o.organizationID == id {
             applyTimeZone(o)
             return o
@@ -70,7 +71,7 @@ extension ZohoBooksClient {
             throw ZohoConfigurationError.ambiguousOrganization(all)
         }
         var settings = JSONObject()
-        if session.organizationID == chosen.organizationID, let old = session.orgSettings.object { settings = old }
+        if let session, session.organizationID == chosen.organizationID, let old = session.orgSettings.object { settings = old }
         settings["organization"] = chosen.zohoJSON
         try await auth.updateOrganization(id: chosen.organizationID, settings: .object(settings))
         applyTimeZone(chosen)

@@ -40,8 +40,9 @@ public struct ZohoGrant: Sendable, Equatable {
 /// - Never more than ``maxRefreshesPerWindow`` refresh attempts in any ``refreshWindow`` (counted in the
 ///   token store, so across processes); past that, ``RemoteError/authorization(_:_:)`` and no request.
 /// - A throttled refresh ("Access Denied", "too many requests") throws
-///   `RemoteError.rateLimited(.zoho, code: nil, retryAfter: 900)`, and this instance makes no further token
-///   request for 15 minutes. Zoho lifts the throttle only after 15–30 minutes without attempts.
+///   `RemoteError.rateLimited(.zoho, code: nil, retryAfter: 900)`, and no run (this one or a later one: the
+///   pause is kept in the token store) makes a token request for 15 minutes. Zoho lifts the throttle only after
+///   15–30 minutes without attempts.
 /// - `invalid_code`, `invalid_token`, `invalid_client`, `invalid_grant` (with any HTTP status, 200 included)
 ///   throw `RemoteError.authorization(.zoho, "… re-authorize with `zbsync auth zoho`")`.
 /// - Neither tokens nor token-endpoint bodies are ever logged or put in an error message.
@@ -148,7 +149,10 @@ public actor ZohoAuth {
 
     private func performRefresh() async throws -> ZohoSession {
         let now = clock.now()
-        if let until = throttledUntil, now < until {
+        // Zoho's throttle is kept in the token store too, so a run started by cron minutes later stays away as well.
+        let storedThrottle = try tokens.refreshThrottledUntil()
+        if let until = [throttledUntil, storedThrottle].compactMap({ $0 }).max(), now < until {
+            logger.warning("zoho token refresh skipped: Zoho throttled the refresh token", ["zoho.retry_after": String(Int(until.timeIntervalSince(now).rounded(.up)))])
             throw RemoteError.rateLimited(.zoho, code: nil, retryAfter: until.timeIntervalSince(now).rounded(.up))
         }
         let recent = try tokens.refreshAttempts(since: now.addingTimeInterval(-Self.refreshWindow))
@@ -170,7 +174,11 @@ public actor ZohoAuth {
             reply = try await Self.requestToken(form: form, accountsURL: credentials.accountsURL, purpose: .refresh,
                                                 transport: transport, clock: clock, logger: logger, userAgent: userAgent)
         } catch let error as RemoteError {
-            if case .rateLimited = error { throttledUntil = clock.now().addingTimeInterval(Self.throttlePause) }
+            if case .rateLimited = error {
+                let until = clock.now().addingTimeInterval(Self.throttlePause)
+                throttledUntil = until
+                try? tokens.recordRefreshThrottled(until: until)
+            }
             throw error
         }
         let apiDomain = try ZohoRegion.validatedAPIDomain(reply.apiDomain, region: credentials.region,
@@ -183,6 +191,7 @@ public actor ZohoAuth {
                                   organizationID: previous?.organizationID,
                                   orgSettings: previous?.orgSettings ?? .null)
         try tokens.saveZohoSession(session)
+        if storedThrottle != nil { try? tokens.recordRefreshThrottled(until: nil) }
         current = session
         issuedLifetime = (reply.accessToken, reply.expiresIn)
         logger.debug("zoho access token refreshed", ["zoho.expires_in": String(Int(reply.expiresIn))])

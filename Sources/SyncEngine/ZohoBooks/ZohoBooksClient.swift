@@ -85,10 +85,11 @@ public final class ZohoBooksClient: ZohoBooksSink, Sendable {
         var notSentRetries = 0
         while true {
             let organizationID = call.needsOrganization ? try await organizationID() : nil
-            // After a refresh this is the new session (the actor hands out the current one).
+            // The limiter first: a day that is spent (or a long wait) costs no token request, and the token is
+            // taken just before sending. After a refresh this is the new session (the actor hands out the current one).
+            try await limiter.acquire()
             let session = try await auth.session()
             let request = try buildRequest(call, session: session, organizationID: organizationID)
-            try await limiter.acquire()
             var metadata = call.logContext
             metadata["http.method"] = call.method
             metadata["http.host"] = request.url.host ?? ""

@@ -158,24 +158,25 @@ final class EngineHarness: @unchecked Sendable {
     // MARK: Invariants
 
     /// Every invoiced order has exactly one Zoho invoice, whose total equals BigCommerce's; every mapping points
-    /// at a document that exists; no document number appears twice.
-    func checkInvariants(orders: [Int64], sourceLocation: SourceLocation = #_sourceLocation) throws {
+    /// at a document that exists; no document number appears twice. `context` (a seed, a case) starts every message.
+    func checkInvariants(orders: [Int64], context: String = "", sourceLocation: SourceLocation = #_sourceLocation) throws {
+        let prefix = context.isEmpty ? "" : context + ": "
         let invoices = zoho.allInvoices
         let numbers = invoices.map(\.invoiceNumber)
-        #expect(Set(numbers).count == numbers.count, "duplicate invoice numbers: \(numbers)", sourceLocation: sourceLocation)
+        #expect(Set(numbers).count == numbers.count, "\(prefix)duplicate invoice numbers: \(numbers)", sourceLocation: sourceLocation)
         for id in orders {
             let matching = invoices.filter { $0.invoiceNumber == "BC-\(id)" }
-            #expect(matching.count == 1, "order \(id) has \(matching.count) invoices", sourceLocation: sourceLocation)
+            #expect(matching.count == 1, "\(prefix)order \(id) has \(matching.count) invoices", sourceLocation: sourceLocation)
             guard let invoice = matching.first, let order = bc.storedOrder(id: id) else { continue }
-            #expect(invoice.total == order.totalIncTax.roundedToCents, "order \(id): Zoho \(invoice.total) vs BigCommerce \(order.totalIncTax)", sourceLocation: sourceLocation)
+            #expect(invoice.total == order.totalIncTax.roundedToCents, "\(prefix)order \(id): Zoho \(invoice.total) vs BigCommerce \(order.totalIncTax)", sourceLocation: sourceLocation)
             let mapping = try store.mapping(EntityKey.order(id))
-            #expect(mapping?.zohoID == invoice.invoiceID, "order \(id) mapping \(String(describing: mapping?.zohoID)) vs \(invoice.invoiceID)", sourceLocation: sourceLocation)
+            #expect(mapping?.zohoID == invoice.invoiceID, "\(prefix)order \(id) mapping \(String(describing: mapping?.zohoID)) vs \(invoice.invoiceID)", sourceLocation: sourceLocation)
         }
         let creditNumbers = zoho.allCreditNotes.map(\.creditNoteNumber)
-        #expect(Set(creditNumbers).count == creditNumbers.count, "duplicate credit notes: \(creditNumbers)", sourceLocation: sourceLocation)
+        #expect(Set(creditNumbers).count == creditNumbers.count, "\(prefix)duplicate credit notes: \(creditNumbers)", sourceLocation: sourceLocation)
         let references = zoho.allPayments.map(\.draft.referenceNumber)
-        #expect(Set(references).count == references.count, "duplicate payments: \(references)", sourceLocation: sourceLocation)
+        #expect(Set(references).count == references.count, "\(prefix)duplicate payments: \(references)", sourceLocation: sourceLocation)
         let contacts = zoho.allContacts.map { $0.email.lowercased() + "|" + $0.currencyCode }
-        #expect(Set(contacts).count == contacts.count, "duplicate contacts: \(contacts)", sourceLocation: sourceLocation)
+        #expect(Set(contacts).count == contacts.count, "\(prefix)duplicate contacts: \(contacts)", sourceLocation: sourceLocation)
     }
 }

@@ -113,6 +113,9 @@ final class ZohoTestTokenStore: TokenStore, @unchecked Sendable {
     func clearZohoSession() throws { lock.withLock { session = nil } }
     func recordRefreshAttempt(at: Date) throws { lock.withLock { attempts.append(at) } }
     func refreshAttempts(since: Date) throws -> Int { lock.withLock { attempts.filter { $0 >= since }.count } }
+    private var throttle: Date?
+    func refreshThrottledUntil() throws -> Date? { lock.withLock { throttle } }
+    func recordRefreshThrottled(until: Date?) throws { lock.withLock { throttle = until } }
     var allAttempts: [Date] { lock.withLock { attempts } }
     var saveCount: Int { lock.withLock { saves } }
 }
