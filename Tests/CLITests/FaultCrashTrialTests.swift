@@ -9,6 +9,8 @@ extension SandboxEndToEnd.FaultSuites {
             ProcessInfo.processInfo.environment["ZBSYNC_FAULT_SEED"].flatMap { UInt64($0) } ?? 20_260_417
         }
         static let trials = 12
+        /// Trials killed from outside at a seeded moment (after the crash-hook trials).
+        static let outsideTrials = 6
         static let points = ["afterMarkSending", "afterRemoteCreate", "afterComplete"]
         static let kinds = ["invoices", "contacts", "items", "creditnotes", "customerpayments"]
 
@@ -16,7 +18,7 @@ extension SandboxEndToEnd.FaultSuites {
         /// that kills itself with SIGKILL at a seeded crash point and count (sometimes with a seeded lost
         /// reply on a seeded kind of create as well), then runs `zbsync sync` until it exits 0 (at most 3
         /// runs). After every trial: exactly one Zoho document per BigCommerce entity, totals equal to the
-        /// cent, no duplicates, an empty journal. A last trial kills a running sync from outside (`kill -9`
+        /// cent, no duplicates, an empty journal. The last trials kill a running sync from outside (`kill -9`
         /// after a seeded delay). A failing trial names its seed.
         @Test func seededKillNineTrialsConverge() throws {
             let started = Date()
@@ -27,7 +29,8 @@ extension SandboxEndToEnd.FaultSuites {
             var figures: [String] = []
             var failures: [String] = []
 
-            for trial in 0...Self.trials {
+            for trial in 0..<(Self.trials + Self.outsideTrials) {
+                let outside = trial >= Self.trials
                 let seed = Self.baseSeed + UInt64(trial)
                 var rng = SeededRandom(seed: seed)
                 // Source changes, so every trial has creates to crash in.
@@ -64,9 +67,11 @@ extension SandboxEndToEnd.FaultSuites {
 
                 var killed: SandboxRun
                 var crash: String
-                if trial == Self.trials {
-                    // From outside: kill -9 after a seeded delay, not through the crash hook.
-                    let delay = Double.random(in: 0.05...0.35, using: &rng)
+                if outside {
+                    // From outside: kill -9 at a seeded moment, not through the crash hook. Zoho's writes are slowed
+                    // down (0.15 s each) so that the moment falls inside the run, among its writes.
+                    try sandbox.addFaults([["match": ["api": "zoho", "method": "POST"], "action": "delay", "seconds": 0.15, "times": -1]])
+                    let delay = Double.random(in: 0.15...1.0, using: &rng)
                     crash = "kill -9 from outside after \(String(format: "%.2f", delay)) s"
                     let child = try world.launch(["sync"])
                     usleep(UInt32(delay * 1_000_000))
@@ -76,7 +81,7 @@ extension SandboxEndToEnd.FaultSuites {
                     crash = "\(Self.points[Int.random(in: 0..<Self.points.count, using: &rng)]):\(Int.random(in: 1...4, using: &rng))"
                     killed = try world.run(["sync"], environment: ["ZBSYNC_CRASH_AT": crash], timeout: 120)
                 }
-                if killed.signaled && killed.exitCode == SIGKILL { tally.add(trial == Self.trials ? "kill -9 from outside" : "ZBSYNC_CRASH_AT \(crash.split(separator: ":")[0])") }
+                if killed.signaled && killed.exitCode == SIGKILL { tally.add(outside ? "kill -9 from outside" : "ZBSYNC_CRASH_AT \(crash.split(separator: ":")[0])") }
                 try tally.collect(sandbox)
                 try sandbox.clearFaults()
 
@@ -93,9 +98,11 @@ extension SandboxEndToEnd.FaultSuites {
             }
             tally.record(suite: "FaultCrashTrialTests")
             let crashes = tally.fired.filter { $0.key.hasPrefix("ZBSYNC_CRASH_AT") || $0.key.hasPrefix("kill") }.values.reduce(0, +)
-            print("FAULT kill -9 trials (\(Self.trials + 1), base seed \(Self.baseSeed)): injected \(tally.total) (\(tally)); failed trials \(failures.count); \(String(format: "%.1f", Date().timeIntervalSince(started))) s\n  " + figures.joined(separator: "\n  "))
-            #expect(failures.isEmpty, "\(failures.count) of \(Self.trials + 1) trials broke the invariant:\n\(failures.joined(separator: "\n\n"))")
+            let outsideKills = tally.fired["kill -9 from outside"] ?? 0
+            print("FAULT kill -9 trials (\(Self.trials + Self.outsideTrials), base seed \(Self.baseSeed)): injected \(tally.total) (\(tally)); failed trials \(failures.count); \(String(format: "%.1f", Date().timeIntervalSince(started))) s\n  " + figures.joined(separator: "\n  "))
+            #expect(failures.isEmpty, "\(failures.count) of \(Self.trials + Self.outsideTrials) trials broke the invariant:\n\(failures.joined(separator: "\n\n"))")
             #expect(crashes >= Self.trials / 2, "only \(crashes) runs were really killed: \(tally)\n\(figures.joined(separator: "\n"))")
+            #expect(outsideKills >= Self.outsideTrials / 2, "only \(outsideKills) of \(Self.outsideTrials) runs killed from outside were still running: \(figures.suffix(Self.outsideTrials).joined(separator: "\n"))")
             #expect(tally.total > 0, "no fault was injected at all")
         }
     }
