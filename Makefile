@@ -6,7 +6,7 @@ SWIFT_BUILD_FLAGS ?=
 DEBIAN_PACKAGES := libsqlite3-dev libssl-dev python3 lighttpd
 # The fault suites (`make fault`), and the ones that must report injected faults (scripts/fault-report.sh).
 FAULT_FILTER := EngineReliabilityTests|SandboxBadReplyTests|SandboxZohoTokenTests|SandboxZohoLimiterTests|SandboxCrash|SandboxSync|FaultSuites|RunLockTests
-FAULT_SUITES := EngineReliabilityTests EngineReliabilityTests.seededSchedules FaultLostReplyTests FaultCrashTrialTests FaultLimitTests FaultSecretsTests
+FAULT_SUITES := EngineReliabilityTests EngineReliabilityTests.seededSchedules FaultLostReplyTests FaultCrashTrialTests FaultLimitTests FaultSecretsTests FaultBadInputTests
 
 .PHONY: deps build release test unit sandbox-test install demo bench fault sandbox-start sandbox-stop clean
 

@@ -411,6 +411,40 @@ class BigCommerceTests(Base):
         _, rf, _ = self.sb.bc(f"/v3/orders/payment_actions/refunds?id:in={refund['id']}")
         self.assertEqual(rf["data"][0]["total_amount"], D("1.00"))
 
+    def test_control_raw_overrides(self):
+        created = self.sb.control("POST", "bc/orders", {"lines": [{"name": "Widget", "sku": "W-1", "price": "5.00"}]})
+        oid = created["id"]
+        edited = self.sb.control("POST", "bc/orders", {"id": oid, "raw": {"date_created": "not a date",
+                                                                          "total_inc_tax": {"amount": 1}},
+                                                       "raw_unset": ["date_modified"]})
+        self.assertEqual(edited["date_created"], "not a date")
+        self.assertNotIn("date_modified", edited)
+        # The list and the single order show the overrides; filters still use the real dates.
+        _, t, _ = self.sb.bc("/v2/time")
+        since = urllib.parse.quote(seed.rfc2822(t["time"] - 60))
+        _, rows, _ = self.sb.bc(f"/v2/orders?min_id={oid}&max_id={oid}&min_date_modified={since}")
+        self.assertEqual(len(rows), 1)
+        self.assertEqual(rows[0]["total_inc_tax"], {"amount": 1})
+        self.assertNotIn("date_modified", rows[0])
+        _, one, _ = self.sb.bc(f"/v2/orders/{oid}")
+        self.assertEqual(one["date_created"], "not a date")
+        # Overrides survive an edit of the lines, and `{}` / `[]` clear them.
+        self.sb.control("POST", "bc/orders", {"id": oid, "lines": [{"name": "Widget", "sku": "W-1", "quantity": 2}]})
+        _, one, _ = self.sb.bc(f"/v2/orders/{oid}")
+        self.assertEqual(one["date_created"], "not a date")
+        self.sb.control("POST", "bc/orders", {"id": oid, "raw": {}, "raw_unset": []})
+        _, one, _ = self.sb.bc(f"/v2/orders/{oid}")
+        self.assertEqual(one["total_inc_tax"], "21.7800")
+        self.assertIn("date_modified", one)
+        self.assertGreater(zbsandbox.parse_bc_date(one["date_created"]), 0)
+        # A new order can be made with overrides; a malformed override is refused and changes nothing.
+        fresh = self.sb.control("POST", "bc/orders", {"lines": [{"name": "Gadget"}], "raw": {"status_id": None}})
+        self.assertIsNone(fresh["status_id"])
+        status, _, _ = self.sb.request("POST", "/_sandbox/bc/orders", {"id": oid, "status_id": 5, "raw": ["x"]})
+        self.assertEqual(status, 400)
+        _, one, _ = self.sb.bc(f"/v2/orders/{oid}")
+        self.assertNotEqual(one["status_id"], 5)
+
 
 class BigCommerceRateLimitTests(Base):
     flags = ("--bc-quota", "5", "--orders", "5")

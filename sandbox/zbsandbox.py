@@ -355,6 +355,10 @@ class BigCommerce:
         else:
             d["consignments"] = self._link(oid, "consignments")
         d["fees"] = [dict(f) for f in o["_fees"]] if "fees" in include else self._link(oid, "fees")
+        # Raw overrides (control endpoint `raw` / `raw_unset`): the API shows exactly these, whatever they are.
+        for key in o.get("_raw_unset") or ():
+            d.pop(key, None)
+        d.update(o.get("_raw") or {})
         return d
 
     @staticmethod
@@ -759,6 +763,7 @@ class BigCommerce:
 
     # -------------------------------------------------------------- control (writes from tests)
     def control_order(self, body: dict, now: float) -> dict:
+        raw_update = _raw_from_body(body)
         oid = body.get("id")
         ts_mod = None
         if body.get("date_modified") is not None:
@@ -771,8 +776,10 @@ class BigCommerce:
                 spec.update(_spec_from_body(body))
                 spec["id"], spec["created"] = oid, o["_created"]
                 refunds = o["_refunds"]
+                raw = {k: o[k] for k in ("_raw", "_raw_unset") if k in o}
                 o = seedlib.build_order(spec, self.store_hash)
                 o["_spec"] = spec
+                o.update(raw)
                 for r in refunds:
                     seedlib.add_refund(o, r)
                 self.overrides[oid] = o
@@ -797,6 +804,7 @@ class BigCommerce:
             o["_spec"] = spec
             o["_modified"] = int(ts_mod if ts_mod is not None else max(now, o["_created"]))
             self.overrides[oid] = o
+        o.update(raw_update)
         self._reindex(o)
         return self.render_order(o, {"consignments.line_items", "fees"}, True) | {
             "_transactions": [self.public(t) for t in o["_transactions"]]}
@@ -882,6 +890,26 @@ class BigCommerce:
                 "by_status": {str(k): v for k, v in sorted(statuses.items())}, "refunds": len(self.refunds),
                 "customers": len(self.customers), "edited_orders": sorted(self.overrides),
                 "scenarios": self.plan.features}
+
+
+def _raw_from_body(body: dict) -> dict:
+    """The order's raw overrides from a control body, checked before anything changes.
+
+    `raw: {field: value}` replaces top-level fields of the rendered v2 order verbatim (any JSON, `null`
+    included); `raw_unset: [field]` leaves fields out. Both stay until replaced; `{}` / `[]` clear them.
+    Filters, sorting and paging keep using the order's real values."""
+    out = {}
+    if "raw" in body:
+        raw = body["raw"] or {}
+        if not isinstance(raw, dict):
+            raise ValueError("raw must be an object of field -> value")
+        out["_raw"] = dict(raw)
+    if "raw_unset" in body:
+        unset = body["raw_unset"] or []
+        if not isinstance(unset, list) or not all(isinstance(k, str) for k in unset):
+            raise ValueError("raw_unset must be a list of field names")
+        out["_raw_unset"] = list(unset)
+    return out
 
 
 def _ts(v) -> float:

@@ -39,7 +39,8 @@ struct FaultTally: CustomStringConvertible {
         var action = rule["action"] as? String ?? "?"
         if let status = intValue(rule["status"]) { action += " \(status)" }
         if let code = intValue(rule["code"]) { action += "/\(code)" }
-        var path = (match["path_regex"] as? String ?? "*").replacingOccurrences(of: "^/books/v3", with: "").replacingOccurrences(of: "$", with: "")
+        var path = (match["path_regex"] as? String ?? "*").replacingOccurrences(of: "^/books/v3", with: "").replacingOccurrences(of: "^/stores/[^/]+", with: "")
+            .replacingOccurrences(of: "$", with: "")
         if path == "/" || path.isEmpty { path = "(any path)" }
         return "\(match["api"] as? String ?? "*") \(match["method"] as? String ?? "any") \(path) \(action)"
     }

@@ -403,7 +403,8 @@ func intValue(_ value: Any?) -> Int? {
 }
 
 func formatCents(_ c: Int?) -> String {
-    guard let c else { return "nil" }
+    // Int.min stands for an amount that could not be read.
+    guard let c, c != Int.min else { return c == nil ? "nil" : "unreadable" }
     return String(format: "%@%d.%02d", c < 0 ? "-" : "", abs(c) / 100, abs(c) % 100)
 }
 

@@ -195,6 +195,16 @@ extension BCBody {
         }
     }
 
+    /// As ``read(_:context:)``, for a page of a list whose end moves a cursor (orders, refunds, customers):
+    /// only HTTP 204 says "nothing here". A 200 whose body is empty is malformed, so a reply cut to nothing on
+    /// the way is never taken for the end of the list (which would move the cursor past unread records).
+    static func readPage(_ response: HTTPResponse, context: String) throws -> BCBody {
+        if response.status != 204, response.body.allSatisfy({ $0 == 0x20 || $0 == 0x0A || $0 == 0x0D || $0 == 0x09 }) {
+            throw RemoteError.malformed(.bigcommerce, "\(context): HTTP \(response.status) with an empty body (an empty list comes as HTTP 204)")
+        }
+        return try read(response, context: context)
+    }
+
     /// A v2 list: a bare array (204/empty = `[]`). Anything else is malformed.
     func v2Array(context: String) throws -> [JSON] {
         switch self {

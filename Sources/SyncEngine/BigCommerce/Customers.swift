@@ -52,7 +52,7 @@ extension BigCommerceClient {
     private func customerPage(_ query: [BigCommerceQueryItem], limit: Int) async throws -> SourcePage<BCCustomer> {
         let context = "GET /v3/customers"
         let response = try await get(.v3, "/customers", query)
-        let (data, meta) = try BCBody.read(response, context: context).v3Collection(context: context)
+        let (data, meta) = try BCBody.readPage(response, context: context).v3Collection(context: context)
         let (records, rejected) = decodeRecords(data, entity: "customer", pathPrefix: "customers", BigCommerceCustomerDecoder.customer)
         for r in rejected {
             logger.warning("BigCommerce customer quarantined: \(r.reason)", ["bc.entity": r.entityKey])

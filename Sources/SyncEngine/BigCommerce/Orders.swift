@@ -14,7 +14,7 @@ extension BigCommerceClient {
         let limit = Self.clampLimit(query.limit)
         let response = try await get(.v2, "/orders", Self.orderQueryItems(query))
         let context = "GET /v2/orders page \(max(1, query.page))"
-        let body = try BCBody.read(response, context: context)
+        let body = try BCBody.readPage(response, context: context)
         let items = try body.v2Array(context: context)
         let (records, rejected) = decodeRecords(items, entity: "order", pathPrefix: "orders", BigCommerceOrderDecoder.order)
         for r in rejected {

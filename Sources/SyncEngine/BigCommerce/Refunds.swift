@@ -19,7 +19,7 @@ extension BigCommerceClient {
         ]
         let context = "GET /v3/orders/payment_actions/refunds page \(page)"
         let response = try await get(.v3, "/orders/payment_actions/refunds", query)
-        let (data, meta) = try BCBody.read(response, context: context).v3Collection(context: context)
+        let (data, meta) = try BCBody.readPage(response, context: context).v3Collection(context: context)
         let (records, rejected) = decodeRecords(data, entity: "refund", pathPrefix: "refunds", BigCommerceRefundDecoder.refund)
         for r in rejected {
             logger.warning("BigCommerce refund quarantined: \(r.reason)", ["bc.entity": r.entityKey])

@@ -23,6 +23,15 @@ public struct BackfillWindow: Sendable, Equatable {
     }
 }
 
+/// A stream whose reading stopped at a reply that could not be read (see ``SyncReport/unreadable``).
+public struct UnreadableStream: Sendable, Equatable {
+    /// `orders`, `refunds`, `customers` or a `backfill:…` stream.
+    public var stream: String
+    /// What could not be read, naming the request (never a body).
+    public var reason: String
+    public init(stream: String, reason: String) { self.stream = stream; self.reason = reason }
+}
+
 /// Figures of one run, for the summary, `status` and the `runs` table.
 public struct SyncReport: Sendable, Equatable {
     public var ordersSeen = 0
@@ -36,6 +45,9 @@ public struct SyncReport: Sendable, Equatable {
     public var plan = SyncPlan()
     public var push = PushReport()
     public var windows: [String] = []
+    /// Streams whose reading stopped at a reply that could not be read at all (a truncated or garbled page).
+    /// Their cursors stayed where they were; the other streams and the push went on.
+    public var unreadable: [UnreadableStream] = []
     public init() {}
 
     public var counts: [String: Int] {
@@ -54,6 +66,8 @@ public struct SyncReport: Sendable, Equatable {
 ///
 /// Invariant: a cursor moves only in the transaction that journals the operations for every record up to
 /// it; a record that cannot be read or mapped is quarantined (shown by `status`) and never blocks the rest.
+/// A reply that cannot be read at all (a truncated or garbled page) stops its own stream where it is — the
+/// cursor does not move — while the other streams and the push go on (``SyncReport/unreadable``).
 public final class SyncRunner: @unchecked Sendable {
     let source: BigCommerceSource
     let sink: ZohoBooksSink
@@ -91,9 +105,11 @@ public final class SyncRunner: @unchecked Sendable {
         let hi = serverNow.addingTimeInterval(-settings.lag)
         try await drainInbox(options, report: &report)
         if !options.inboxOnly {
-            try await pollOrders(stream: "orders", from: nil, to: hi, options: options, report: &report)
-            try await pollRefunds(to: hi, options: options, report: &report)
-            try await pollCustomers(to: hi, options: options, report: &report)
+            try await readingStream("orders", report: &report) {
+                try await pollOrders(stream: "orders", from: nil, to: hi, options: options, report: &$0)
+            }
+            try await readingStream("refunds", report: &report) { try await pollRefunds(to: hi, options: options, report: &$0) }
+            try await readingStream("customers", report: &report) { try await pollCustomers(to: hi, options: options, report: &$0) }
         }
         if !options.dryRun, !options.skipPush {
             report.push = await executor.push(progress: progress ?? self.progress)
@@ -106,7 +122,9 @@ public final class SyncRunner: @unchecked Sendable {
         var report = SyncReport()
         let serverNow = try await source.serverTime()
         let upper = min(window.until ?? serverNow, serverNow.addingTimeInterval(-settings.lag))
-        try await pollOrders(stream: window.stream, from: window.since, to: upper, options: options, report: &report, byCreation: true)
+        try await readingStream(window.stream, report: &report) {
+            try await pollOrders(stream: window.stream, from: window.since, to: upper, options: options, report: &$0, byCreation: true)
+        }
         if !options.dryRun, !options.skipPush {
             report.push = await executor.push(progress: progress ?? self.progress)
         }
@@ -135,6 +153,18 @@ public final class SyncRunner: @unchecked Sendable {
         return report
     }
 
+    /// Runs one stream's poll. A reply BigCommerce sent that cannot be read at all ends that stream for this
+    /// run (its cursor stays where the last committed page left it) and is recorded in the report; every other
+    /// error ends the run as before.
+    func readingStream(_ stream: String, report: inout SyncReport, _ poll: (inout SyncReport) async throws -> Void) async throws {
+        do {
+            try await poll(&report)
+        } catch RemoteError.malformed(let system, let message) {
+            report.unreadable.append(UnreadableStream(stream: stream, reason: "\(system.rawValue): \(message)"))
+            logger.error("stopped reading \(stream): \(system.rawValue) sent a reply zbsync cannot read (\(message)); its cursor did not move, the next run reads it again")
+        }
+    }
+
     // MARK: Inbox
 
     func drainInbox(_ options: SyncOptions, report: inout SyncReport) async throws {
@@ -154,15 +184,33 @@ public final class SyncRunner: @unchecked Sendable {
             }
             var seen = Set<Int64>()
             for id in orderIDs where seen.insert(id).inserted {
-                if let order = try await source.order(id: id) {
-                    changes.orders.append(try await enrich(order))
+                // An order that cannot be read is quarantined like one read by the poll; its delivery is done
+                // (the order is re-read when it changes, or by `replay`), so it never blocks the inbox.
+                do {
+                    if let order = try await source.order(id: id) {
+                        changes.orders.append(try await enrich(order))
+                    }
+                } catch RemoteError.malformed(_, let message) {
+                    changes.rejected.append(RejectedRecord(entityKey: EntityKey.order(id), reason: message))
                 }
             }
+            // Refunds and customers that cannot be read here are left to their own streams, which read (or
+            // quarantine) them; the delivery is not held up.
             for id in Set(refundOrders) {
                 guard let order = orderCache[id] else { continue }
-                for refund in try await source.refunds(orderID: id) { changes.refunds.append(RefundChange(refund: refund, order: order)) }
+                do {
+                    for refund in try await source.refunds(orderID: id) { changes.refunds.append(RefundChange(refund: refund, order: order)) }
+                } catch RemoteError.malformed(_, let message) {
+                    logger.warning("the refunds of order \(id) cannot be read (\(message)); the refunds stream reads them")
+                }
             }
-            if !customerIDs.isEmpty { changes.customers = try await source.customers(ids: Array(Set(customerIDs)).sorted()) }
+            if !customerIDs.isEmpty {
+                do {
+                    changes.customers = try await source.customers(ids: Array(Set(customerIDs)).sorted())
+                } catch RemoteError.malformed(_, let message) {
+                    logger.warning("customers \(Array(Set(customerIDs)).sorted()) cannot be read (\(message)); the customers stream reads them")
+                }
+            }
             report.deliveries += deliveries.count
             report.ordersSeen += changes.orders.count
             report.refundsSeen += changes.refunds.count
@@ -217,8 +265,16 @@ public final class SyncRunner: @unchecked Sendable {
                     } else { throw error }
                 }
             }
-            let maxID = page.records.map(\.id).max() ?? minID
-            let last = page.isLastPage || page.records.isEmpty
+            // A page of quarantined records is still a page: the scan goes on after their ids.
+            let pageIDs = page.records.map(\.id) + page.rejected.compactMap { r in
+                r.entityKey.hasPrefix("order:") ? Int64(r.entityKey.dropFirst("order:".count)) : nil
+            }
+            let last = page.isLastPage || (page.records.isEmpty && page.rejected.isEmpty)
+            if !last, pageIDs.isEmpty {
+                // A full page in which no record has a readable id: keyset paging cannot get past it.
+                throw RemoteError.malformed(.bigcommerce, "GET /v2/orders: a full page of \(page.rejected.count) records without a readable id")
+            }
+            let maxID = pageIDs.max() ?? minID
             var cursors: [StreamCursor] = []
             if byCreation {
                 cursors = [StreamCursor(stream: stream, timestamp: lo, id: last ? -1 : maxID)]
@@ -262,9 +318,16 @@ public final class SyncRunner: @unchecked Sendable {
             let known = try store.mappings(result.records.map { EntityKey.refund($0.id) })
             for refund in result.records where known[EntityKey.refund(refund.id)] == nil {
                 let order: BCOrder?
-                if let cached = orderCache[refund.orderID] { order = cached } else if let fetched = try await source.order(id: refund.orderID) {
-                    order = try await enrich(fetched).order
-                } else { order = nil }
+                do {
+                    if let cached = orderCache[refund.orderID] { order = cached } else if let fetched = try await source.order(id: refund.orderID) {
+                        order = try await enrich(fetched).order
+                    } else { order = nil }
+                } catch RemoteError.malformed(_, let message) {
+                    // A refund is polled once (by creation time): name the command that reads it again.
+                    changes.rejected.append(RejectedRecord(entityKey: EntityKey.refund(refund.id),
+                                                           reason: "its order \(refund.orderID) cannot be read (\(message)); once the order is fixed, run 'zbsync replay --order \(refund.orderID)'"))
+                    continue
+                }
                 guard let order else {
                     changes.rejected.append(RejectedRecord(entityKey: EntityKey.refund(refund.id), reason: "its order \(refund.orderID) cannot be read"))
                     continue
@@ -272,7 +335,7 @@ public final class SyncRunner: @unchecked Sendable {
                 changes.refunds.append(RefundChange(refund: refund, order: order))
             }
             report.refundsSeen += result.records.count
-            let last = result.isLastPage || result.records.isEmpty
+            let last = result.isLastPage || (result.records.isEmpty && result.rejected.isEmpty)
             try commit(changes, cursors: last ? [StreamCursor(stream: stream, timestamp: hi)] : [], options: options, report: &report)
             if last { return }
             page += 1
@@ -294,7 +357,7 @@ public final class SyncRunner: @unchecked Sendable {
             let result = try await source.customers(modifiedFrom: lo, modifiedTo: hi, after: after, limit: settings.pageSize)
             let changes = SourceChanges(customers: result.records, rejected: result.rejected)
             report.customersSeen += result.records.count
-            let last = result.isLastPage || result.records.isEmpty || result.nextCursor == nil
+            let last = result.isLastPage || (result.records.isEmpty && result.rejected.isEmpty) || result.nextCursor == nil
             try commit(changes, cursors: last ? [StreamCursor(stream: stream, timestamp: hi)] : [], options: options, report: &report)
             if last { return }
             after = result.nextCursor

@@ -121,7 +121,8 @@ enum RunRecorder {
         return f.string(from: Date()) + "-" + String(UUID().uuidString.prefix(6)).lowercased()
     }
 
-    /// The exit code of a finished run: a stop reason first, then failures, then quarantined records.
+    /// The exit code of a finished run: a stop reason first, then failures, then unreadable replies and
+    /// quarantined records.
     static func exitCode(_ report: SyncReport) -> (ExitCode, String?) {
         switch report.push.stop {
         case .dailyQuota(let m)?:
@@ -144,6 +145,11 @@ enum RunRecorder {
         }
         if report.push.failed > 0 || report.push.dead > 0 {
             return (.partialFailure, "\(report.push.failed) operations failed and will be retried, \(report.push.dead) need attention; see 'zbsync status'")
+        }
+        if let first = report.unreadable.first {
+            let streams = report.unreadable.map(\.stream).joined(separator: ", ")
+            let quarantined = report.quarantined > 0 ? "; \(report.quarantined) records are quarantined, see 'zbsync status'" : ""
+            return (.dataError, "stopped reading \(streams): \(first.reason); that cursor did not move, the rest of the run went on, and the next run reads it again\(quarantined)")
         }
         if report.quarantined > 0 {
             return (.dataError, "\(report.quarantined) records could not be read or mapped and are quarantined; see 'zbsync status'")

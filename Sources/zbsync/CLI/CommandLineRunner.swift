@@ -57,15 +57,33 @@ struct CommandLineRunner {
     }
 
     private func usageFailure(_ error: UsageError, path: ParsedCommandLine, output: Output) -> ExitCode {
-        output.error("Error: \(error.message)")
-        output.error("Try: \(error.hint ?? "\(path.commandLine) --help")")
+        output.error("Error: \(Self.oneLine(error.message))")
+        output.error("Try: \(Self.oneLine(error.hint ?? "\(path.commandLine) --help"))")
         return .usage
     }
 
     private func report(_ error: Error, parsed: ParsedCommandLine, output: Output) -> ExitCode {
         if let usage = error as? UsageError { return usageFailure(usage, path: parsed, output: output) }
         let failure = FailureReport(for: error)
-        output.error("zbsync: \(failure.message)")
+        output.error("zbsync: \(Self.oneLine(failure.message))")
         return failure.exitCode
+    }
+
+    /// `text` with its control characters shown as escapes (`\n`, `\r`, `\t`, `\u{1B}`): a value quoted in a
+    /// message (an argument, a config line, a remote's reply) can neither break the one failure line nor send
+    /// escape sequences to the terminal.
+    static func oneLine(_ text: String) -> String {
+        guard text.unicodeScalars.contains(where: { $0.properties.generalCategory == .control }) else { return text }
+        var out = ""
+        for scalar in text.unicodeScalars {
+            guard scalar.properties.generalCategory == .control else { out.unicodeScalars.append(scalar); continue }
+            switch scalar {
+            case "\n": out += "\\n"
+            case "\r": out += "\\r"
+            case "\t": out += "\\t"
+            default: out += "\\u{" + String(scalar.value, radix: 16, uppercase: true) + "}"
+            }
+        }
+        return out
     }
 }

@@ -151,7 +151,8 @@ struct FailureReport: Equatable {
         case .notFound:
             self.init(exitCode: .dataError, message: error.description)
         case .malformed:
-            self.init(exitCode: .dataError, message: "\(error.description); the record is quarantined, see 'zbsync status'")
+            // Thrown only where nothing could be quarantined (a single read, the server time): say what is true.
+            self.init(exitCode: .dataError, message: "\(error.description); no cursor moved past it, and the next run reads it again")
         }
     }
 

@@ -80,7 +80,14 @@ struct ConfigFile: Sendable {
     static func load(home: URL) throws -> ConfigFile? {
         let url = url(home: home)
         guard FileManager.default.fileExists(atPath: url.path) else { return nil }
+        var isDirectory: ObjCBool = false
+        if FileManager.default.fileExists(atPath: url.path, isDirectory: &isDirectory), isDirectory.boolValue {
+            throw ConfigError.unreadable(path: url.path, reason: "it is a directory, not a file")
+        }
         let data: Data
+        guard FileManager.default.isReadableFile(atPath: url.path) else {
+            throw ConfigError.unreadable(path: url.path, reason: "permission denied (check the file's owner and mode)")
+        }
         do { data = try Data(contentsOf: url) } catch {
             throw ConfigError.unreadable(path: url.path, reason: (error as NSError).localizedDescription)
         }
