@@ -65,41 +65,109 @@ public struct SyncPlan: Sendable, Equatable {
 public enum Planner {
     /// Mapping keys whose current records the planner needs (fetch them with `MappingStore.mappings(_:)`).
     public static func mappingKeys(for changes: SourceChanges, settings: MappingSettings) -> [String] {
-        var keys = Set<String>()
-        for change in changes.orders {
-            let o = change.order
-            keys.insert(EntityKey.order(o.id))
-            let base = ContactMapping.baseKey(order: o)
-            keys.insert(base)
-            keys.insert(base + "|" + InvoiceMapping.currency(of: o, settings: settings))
-            for line in o.products ?? [] where !line.sku.isEmpty { keys.insert(EntityKey.sku(line.sku)) }
-            for t in change.transactions { keys.insert(EntityKey.transaction(t.id)) }
-            keys.insert(EntityKey.paidOrder(o.id))
-            keys.insert(EntityKey.storeCredit(o.id))
-            keys.insert(EntityKey.giftCertificate(o.id))
+        var keys: [String] = []
+        keys.reserveCapacity(changes.orders.count * 12 + changes.refunds.count * 4 + changes.customers.count)
+        // Fields are read where they are, without copying each order.
+        let orders = changes.orders
+        for i in orders.indices {
+            let id = orders[i].order.id
+            keys.append(EntityKey.order(id))
+            let base = ContactMapping.baseKey(customerID: orders[i].order.customerID, billingEmail: orders[i].order.billingAddress.email,
+                                              orderID: id)
+            keys.append(base)
+            let currency = InvoiceMapping.currency(defaultCurrencyCode: orders[i].order.defaultCurrencyCode,
+                                                   currencyCode: orders[i].order.currencyCode, baseCurrency: settings.baseCurrency)
+            keys.append(ContactMapping.suffixed(base, currency: currency))
+            if let products = orders[i].order.products {
+                for j in products.indices where !products[j].sku.isEmpty { keys.append(EntityKey.sku(products[j].sku)) }
+            }
+            for j in orders[i].transactions.indices { keys.append(EntityKey.transaction(orders[i].transactions[j].id)) }
+            keys.append(EntityKey.paidOrder(id))
+            keys.append(EntityKey.storeCredit(id))
+            keys.append(EntityKey.giftCertificate(id))
         }
         for r in changes.refunds {
-            keys.insert(EntityKey.refund(r.refund.id))
-            keys.insert(EntityKey.order(r.order.id))
+            keys.append(EntityKey.refund(r.refund.id))
+            keys.append(EntityKey.order(r.order.id))
             let base = ContactMapping.baseKey(order: r.order)
-            keys.insert(base)
-            keys.insert(base + "|" + InvoiceMapping.currency(of: r.order, settings: settings))
+            keys.append(base)
+            keys.append(base + "|" + InvoiceMapping.currency(of: r.order, settings: settings))
         }
-        for c in changes.customers { keys.insert(EntityKey.customer(c.id)) }
-        return keys.sorted()
+        for c in changes.customers { keys.append(EntityKey.customer(c.id)) }
+        return sortedUnique(keys)
+    }
+
+    /// `Array(Set(keys)).sorted()`: ascending, without duplicates, keeping the first of equal keys (as a set keeps
+    /// the first inserted; the sorts are stable).
+    ///
+    /// When every key is ASCII, `String` order is byte order and equal keys are equal bytes, so the keys are
+    /// sorted on their first 16 bytes packed into integers, falling back to the strings only on a tie.
+    static func sortedUnique(_ keys: [String]) -> [String] {
+        var packed: [(hi: UInt64, lo: UInt64, index: Int)] = []
+        packed.reserveCapacity(keys.count)
+        for index in keys.indices {
+            guard let prefix = keys[index].utf8.withContiguousStorageIfAvailable(Self.asciiPrefix) ?? nil else {
+                return sortedUniqueStrings(keys)
+            }
+            packed.append((prefix.hi, prefix.lo, index))
+        }
+        packed.sort { a, b in
+            if a.hi != b.hi { return a.hi < b.hi }
+            if a.lo != b.lo { return a.lo < b.lo }
+            return keys[a.index] < keys[b.index]
+        }
+        var unique: [String] = []
+        unique.reserveCapacity(packed.count)
+        var last: (hi: UInt64, lo: UInt64, index: Int)? = nil
+        for entry in packed {
+            if let last, last.hi == entry.hi, last.lo == entry.lo, keys[last.index] == keys[entry.index] { continue }
+            unique.append(keys[entry.index])
+            last = entry
+        }
+        return unique
+    }
+
+    /// The first 16 bytes of an ASCII text as two big-endian integers, zero-padded (so integer order is byte
+    /// order); nil when a byte is not ASCII.
+    private static func asciiPrefix(_ bytes: UnsafeBufferPointer<UInt8>) -> (hi: UInt64, lo: UInt64)? {
+        var words: (UInt64, UInt64) = (0, 0)
+        let head = min(bytes.count, 16)
+        withUnsafeMutableBytes(of: &words) { raw in
+            if let start = bytes.baseAddress, head > 0 { raw.baseAddress!.copyMemory(from: start, byteCount: head) }
+        }
+        var high: UInt8 = 0
+        for b in bytes.dropFirst(16) { high |= b }
+        guard (words.0 | words.1) & 0x8080_8080_8080_8080 == 0, high < 0x80 else { return nil }
+        return (UInt64(bigEndian: words.0), UInt64(bigEndian: words.1))
+    }
+
+    private static func sortedUniqueStrings(_ keys: [String]) -> [String] {
+        var keys = keys
+        keys.sort()
+        var unique: [String] = []
+        unique.reserveCapacity(keys.count)
+        for key in keys where unique.last != key { unique.append(key) }
+        return unique
     }
 
     /// Plans every change against the known mappings.
     public static func plan(_ changes: SourceChanges, mappings known: [String: MappingRecord], settings: MappingSettings) -> SyncPlan {
         var plan = SyncPlan()
         var state = PlanningState(known: known)
+        // Room for what a page of orders usually plans (a contact, an item or two, the invoice and a payment each),
+        // so the collections are not regrown and rehashed order after order.
+        let orderCount = changes.orders.count
+        plan.operations.reserveCapacity(orderCount * 4 + changes.refunds.count)
+        plan.cleared.reserveCapacity(orderCount + changes.refunds.count)
+        state.plannedContacts.reserveCapacity(orderCount)
+        state.plannedItems.reserveCapacity(orderCount * 2)
+        state.contactCurrency.reserveCapacity(orderCount)
 
         for rejected in changes.rejected {
             plan.problems.append(PlanProblem(kind: "quarantine", entityKey: rejected.entityKey, message: rejected.reason))
         }
-        for change in changes.orders {
-            planOrder(change, settings: settings, state: &state, plan: &plan)
-        }
+        let orders = changes.orders
+        for i in orders.indices { planOrder(orders[i], settings: settings, state: &state, plan: &plan) }
         for change in changes.refunds {
             planRefund(change, settings: settings, state: &state, plan: &plan)
         }
@@ -114,7 +182,7 @@ public enum Planner {
     static func planOrder(_ change: OrderChange, settings: MappingSettings, state: inout PlanningState, plan: inout SyncPlan) {
         let order = change.order
         let orderKey = EntityKey.order(order.id)
-        let invoice = state.known[orderKey]
+        let invoice = state.record(orderKey)
 
         switch OrderClassification.disposition(order: order, hasInvoice: invoice != nil, settings: settings) {
         case .skip(let reason):
@@ -146,7 +214,6 @@ public enum Planner {
         // Contact: one per (customer, currency).
         let currency = InvoiceMapping.currency(of: order, settings: settings)
         let contactKey = state.contactKey(base: ContactMapping.baseKey(order: order), currency: currency)
-        let contactSpec = ContactMapping.contactSpec(order: order, customer: change.customer, key: contactKey, currency: currency)
 
         // Invoice.
         let invoiceSpec: InvoiceSpec
@@ -156,46 +223,53 @@ public enum Planner {
             plan.problems.append(PlanProblem(kind: "quarantine", entityKey: orderKey, message: "\(error)"))
             return
         }
-        let payments = PaymentMapping.paymentSpecs(order: order, transactions: change.transactions, contactKey: contactKey, settings: settings)
+        let payments = PaymentMapping.paymentSpecs(order: order, transactions: change.transactions, contactKey: contactKey, settings: settings,
+                                                   orderDay: invoiceSpec.date)
 
-        var ops: [PlannedOperation] = []
-        if state.known[contactKey] == nil, !state.plannedContacts.contains(contactKey) {
-            ops.append(contactOperation(contactSpec))
-            state.plannedContacts.insert(contactKey)
+        // Operations go straight into the plan, in order; `planned` counts this order's.
+        let planned = plan.operations.count
+        if !state.isKnown(contactKey), state.plannedContacts.insert(contactKey).inserted {
+            let contactSpec = ContactMapping.contactSpec(order: order, customer: change.customer, key: contactKey, currency: currency)
+            plan.operations.append(contactOperation(contactSpec))
         }
         // Items are created ahead only under `items.missing = create`; `generic` and `fail` are decided when the
         // invoice is sent, against the item list.
-        for line in invoiceSpec.lines where settings.itemsMissing == .create {
-            guard let sku = line.sku, !sku.isEmpty else { continue }
-            let skuKey = EntityKey.sku(sku)
-            if state.known[skuKey] == nil, !state.plannedItems.contains(skuKey),
-               let itemSpec = ItemMapping.itemSpec(line: line, order: order, settings: settings) {
-                ops.append(itemOperation(itemSpec))
-                state.plannedItems.insert(skuKey)
+        if settings.itemsMissing == .create {
+            let lines = invoiceSpec.lines
+            for i in lines.indices {
+                guard let sku = lines[i].sku, !sku.isEmpty else { continue }
+                let skuKey = EntityKey.sku(sku)
+                guard !state.isKnown(skuKey), state.plannedItems.insert(skuKey).inserted else { continue }
+                if let itemSpec = ItemMapping.itemSpec(sku: sku, kind: lines[i].kind, bcLineID: lines[i].bcLineID, order: order,
+                                                       settings: settings) {
+                    plan.operations.append(itemOperation(itemSpec))
+                } else {
+                    // No item for this line: a later line with the SKU may still make one.
+                    state.plannedItems.remove(skuKey)
+                }
             }
         }
-        let invoiceJSON = invoiceSpec.toJSON()
-        let fingerprint = Fingerprint.of(invoiceJSON)
+        // Without a known invoice the operation is certain: its payload and fingerprint come from one pass.
+        let encoded = invoice == nil ? invoiceSpec.encoded() : nil
+        let fingerprint = encoded?.fingerprint ?? invoiceSpec.fingerprint
         if invoice?.fingerprint != fingerprint {
-            ops.append(PlannedOperation(kind: OperationKind.invoiceEnsure.rawValue, entityKey: orderKey,
-                                        zohoKey: invoiceSpec.invoiceNumber, payload: ["spec": invoiceJSON],
-                                        fingerprint: fingerprint))
+            plan.operations.append(PlannedOperation(kind: OperationKind.invoiceEnsure.rawValue, entityKey: orderKey,
+                                                    zohoKey: invoiceSpec.invoiceNumber,
+                                                    payload: ["spec": encoded?.json ?? invoiceSpec.toJSON()], fingerprint: fingerprint))
         } else if invoice?.zohoStatus == "void" {
             // A voided invoice whose order is a sale again needs a person: Zoho cannot un-void into the same
             // state without reopening it.
             plan.problems.append(PlanProblem(kind: "attention", entityKey: orderKey,
                 message: "order \(order.id) is a sale again but invoice \(invoiceSpec.invoiceNumber) is void in Zoho; reopen it (Void → Draft) or leave it"))
         }
-        for payment in payments where state.known[payment.key] == nil {
-            let json = payment.toJSON()
-            ops.append(PlannedOperation(kind: OperationKind.paymentEnsure.rawValue, entityKey: payment.key,
-                                        zohoKey: payment.referenceNumber, payload: ["spec": json],
-                                        fingerprint: Fingerprint.of(json)))
+        for i in payments.indices where !state.isKnown(payments[i].key) {
+            let (json, fingerprint) = payments[i].encoded()
+            plan.operations.append(PlannedOperation(kind: OperationKind.paymentEnsure.rawValue, entityKey: payments[i].key,
+                                                    zohoKey: payments[i].referenceNumber, payload: ["spec": json], fingerprint: fingerprint))
         }
-        if ops.isEmpty {
+        if plan.operations.count == planned {
             plan.skips.append(PlanSkip(entityKey: orderKey, reason: "unchanged"))
         }
-        plan.operations.append(contentsOf: ops)
         plan.cleared.append(orderKey)
     }
 
@@ -203,12 +277,12 @@ public enum Planner {
 
     static func planRefund(_ change: RefundChange, settings: MappingSettings, state: inout PlanningState, plan: inout SyncPlan) {
         let refundKey = EntityKey.refund(change.refund.id)
-        if state.known[refundKey] != nil {
+        if state.isKnown(refundKey) {
             plan.skips.append(PlanSkip(entityKey: refundKey, reason: "already credited"))
             return
         }
         let orderKey = EntityKey.order(change.order.id)
-        let orderIsInvoiced = state.known[orderKey] != nil
+        let orderIsInvoiced = state.isKnown(orderKey)
             || OrderClassification.disposition(order: change.order, hasInvoice: false, settings: settings).isInvoice
         guard orderIsInvoiced else {
             plan.skips.append(PlanSkip(entityKey: refundKey, reason: "order \(change.order.id) was never invoiced"))
@@ -218,10 +292,9 @@ public enum Planner {
         let contactKey = state.contactKey(base: ContactMapping.baseKey(order: change.order), currency: currency)
         do {
             let spec = try RefundMapping.creditNoteSpec(refund: change.refund, order: change.order, contactKey: contactKey, settings: settings)
-            let json = spec.toJSON()
             plan.operations.append(PlannedOperation(kind: OperationKind.creditNoteEnsure.rawValue, entityKey: refundKey,
-                                                    zohoKey: spec.creditNoteNumber, payload: ["spec": json],
-                                                    fingerprint: Fingerprint.of(json)))
+                                                    zohoKey: spec.creditNoteNumber, payload: ["spec": spec.toJSON()],
+                                                    fingerprint: spec.fingerprint))
             plan.cleared.append(refundKey)
         } catch {
             plan.problems.append(PlanProblem(kind: "quarantine", entityKey: refundKey, message: "\(error)"))
@@ -245,16 +318,18 @@ public enum Planner {
         }
     }
 
+    /// The contact operation; its fingerprint is the hash of the whole spec (key included), unlike
+    /// ``ContactSpec/fingerprint`` (the draft alone).
     static func contactOperation(_ spec: ContactSpec) -> PlannedOperation {
-        let json = spec.toJSON()
+        let (json, fingerprint) = spec.encoded()
         return PlannedOperation(kind: OperationKind.contactEnsure.rawValue, entityKey: spec.key, zohoKey: spec.draft.email,
-                                payload: ["spec": json], fingerprint: Fingerprint.of(json))
+                                payload: ["spec": json], fingerprint: fingerprint)
     }
 
     static func itemOperation(_ spec: ItemSpec) -> PlannedOperation {
-        let json = spec.toJSON()
+        let (json, fingerprint) = spec.encoded()
         return PlannedOperation(kind: OperationKind.itemEnsure.rawValue, entityKey: EntityKey.sku(spec.sku), zohoKey: spec.sku,
-                                payload: ["spec": json], fingerprint: Fingerprint.of(json))
+                                payload: ["spec": json], fingerprint: fingerprint)
     }
 }
 
@@ -268,33 +343,61 @@ struct PlanningState {
 
     init(known: [String: MappingRecord]) { self.known = known }
 
+    /// `known[key]`; a first import has no mappings, and then nothing is hashed.
+    func record(_ key: String) -> MappingRecord? { known.isEmpty ? nil : known[key] }
+
+    /// `known[key] != nil`.
+    func isKnown(_ key: String) -> Bool { !known.isEmpty && known.index(forKey: key) != nil }
+
     /// The contact key for a customer in a currency: the plain key for the customer's first currency,
     /// `key|CUR` for any other.
     mutating func contactKey(base: String, currency: String) -> String {
-        if let record = known[base] {
+        if let record = record(base) {
             let existing = record.extra["currency"]?.string ?? currency
             return existing == currency ? base : base + "|" + currency
         }
-        if let planned = contactCurrency[base] {
+        // One lookup in the common case (a new base): the currency is stored, and put back if one was there.
+        if let planned = contactCurrency.updateValue(currency, forKey: base) {
+            contactCurrency[base] = planned
             return planned == currency ? base : base + "|" + currency
         }
-        contactCurrency[base] = currency
         return base
     }
 }
 
 /// Mapping keys, one spelling for the whole program.
 public enum EntityKey {
-    public static func order(_ id: Int64) -> String { "order:\(id)" }
-    public static func refund(_ id: Int64) -> String { "refund:\(id)" }
-    public static func customer(_ id: Int64) -> String { "customer:\(id)" }
-    public static func transaction(_ id: Int64) -> String { "txn:\(id)" }
-    public static func paidOrder(_ id: Int64) -> String { "paid:\(id)" }
-    public static func storeCredit(_ id: Int64) -> String { "credit:\(id)" }
-    public static func giftCertificate(_ id: Int64) -> String { "giftcert:\(id)" }
-    public static func sku(_ sku: String) -> String { "sku:\(sku)" }
+    public static func order(_ id: Int64) -> String { key("order:", id) }
+    public static func refund(_ id: Int64) -> String { key("refund:", id) }
+    public static func customer(_ id: Int64) -> String { key("customer:", id) }
+    public static func transaction(_ id: Int64) -> String { key("txn:", id) }
+    public static func paidOrder(_ id: Int64) -> String { key("paid:", id) }
+    public static func storeCredit(_ id: Int64) -> String { key("credit:", id) }
+    public static func giftCertificate(_ id: Int64) -> String { key("giftcert:", id) }
+    public static func sku(_ sku: String) -> String { "sku:" + sku }
+
+    /// `prefix` followed by `id` in decimal (`prefix + String(id)`), written in one go.
+    static func key(_ prefix: StaticString, _ id: Int64) -> String {
+        var digits = 1, rest = id.magnitude
+        while rest >= 10 { rest /= 10; digits += 1 }
+        let sign = id < 0 ? 1 : 0
+        let count = prefix.utf8CodeUnitCount + sign + digits
+        return String(unsafeUninitializedCapacity: count) { out in
+            let head = UnsafeBufferPointer(start: prefix.utf8Start, count: prefix.utf8CodeUnitCount)
+            _ = out.initialize(from: head)
+            if sign == 1 { out[head.count] = UInt8(ascii: "-") }
+            var v = id.magnitude, i = count - 1
+            for _ in 0..<digits {
+                out[i] = UInt8(ascii: "0") &+ UInt8(v % 10)
+                v /= 10
+                i -= 1
+            }
+            return count
+        }
+    }
     /// Parses `order:123` → 123.
     public static func orderID(_ key: String) -> Int64? {
         key.hasPrefix("order:") ? Int64(key.dropFirst(6)) : nil
     }
 }
+

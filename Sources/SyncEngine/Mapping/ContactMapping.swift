@@ -16,13 +16,28 @@ public enum ContactMapping {
     // MARK: Keys
 
     /// `customer:<id>`.
-    public static func baseKey(customer: BCCustomer) -> String { "customer:\(customer.id)" }
+    public static func baseKey(customer: BCCustomer) -> String { "customer:" + String(customer.id) }
 
     /// The key without a currency suffix: `customer:<id>`, `guest:<email>` or `guest:order-<id>`.
     public static func baseKey(order: BCOrder) -> String {
-        if order.customerID != 0 { return "customer:\(order.customerID)" }
-        let email = normalizedEmail(order.billingAddress.email)
-        return email.isEmpty ? "guest:order-\(order.id)" : "guest:\(email)"
+        baseKey(customerID: order.customerID, billingEmail: order.billingAddress.email, orderID: order.id)
+    }
+
+    /// ``baseKey(order:)`` from the three fields it reads.
+    static func baseKey(customerID: Int64, billingEmail: String, orderID: Int64) -> String {
+        if customerID != 0 { return EntityKey.key("customer:", customerID) }
+        let email = normalizedEmail(billingEmail)
+        return email.isEmpty ? EntityKey.key("guest:order-", orderID) : "guest:" + email
+    }
+
+    /// `base|currency`, built in one go.
+    static func suffixed(_ base: String, currency: String) -> String {
+        var key = String()
+        key.reserveCapacity(base.utf8.count + 1 + currency.utf8.count)
+        key += base
+        key += "|"
+        key += currency
+        return key
     }
 
     /// `base` for the contact's first currency, `base|CUR` for any other.
@@ -40,6 +55,14 @@ public enum ContactMapping {
 
     /// The currency suffix of a key (`customer:5|EUR` → `EUR`), nil for a plain key.
     public static func currencySuffix(of key: String) -> String? {
+        // ASCII: characters are bytes ("|" never joins another character).
+        let ascii: String?? = MappingText.withBytes(key) { bytes -> String?? in
+            guard !bytes.contains(where: { $0 >= 0x80 }) else { return .none }
+            guard let bar = bytes.lastIndex(of: UInt8(ascii: "|")) else { return .some(nil) }
+            let suffix = UnsafeBufferPointer(rebasing: bytes[(bar + 1)...])
+            return .some(suffix.isEmpty ? nil : String(decoding: suffix, as: UTF8.self))
+        }
+        if let ascii { return ascii }
         guard let bar = key.lastIndex(of: "|") else { return nil }
         let suffix = key[key.index(after: bar)...]
         return suffix.isEmpty ? nil : String(suffix)
@@ -53,7 +76,7 @@ public enum ContactMapping {
         let name = displayName(first: customer.firstName, last: customer.lastName, company: customer.company,
                                email: customer.email, fallback: "Customer \(customer.id)")
         var draft = ContactDraft(contactName: contactName(name, key: key), email: contactEmail(customer.email),
-                                 currencyCode: currency.uppercased())
+                                 currencyCode: MappingText.uppercased(currency))
         draft.companyName = MappingText.field(customer.company, limit: nameLimit)
         draft.firstName = MappingText.field(customer.firstName, limit: attentionLimit)
         draft.lastName = MappingText.field(customer.lastName, limit: attentionLimit)
@@ -79,25 +102,33 @@ public enum ContactMapping {
             return spec
         }
         let billing = order.billingAddress
-        let fallback = order.customerID != 0 ? "Customer \(order.customerID)" : "Guest order \(order.id)"
-        let name = displayName(first: billing.firstName, last: billing.lastName, company: billing.company,
-                               email: billing.email, fallback: fallback)
-        var draft = ContactDraft(contactName: contactName(name, key: key), email: contactEmail(billing.email),
-                                 currencyCode: currency.uppercased())
-        draft.companyName = MappingText.field(billing.company, limit: nameLimit)
-        draft.firstName = MappingText.field(billing.firstName, limit: attentionLimit)
-        draft.lastName = MappingText.field(billing.lastName, limit: attentionLimit)
-        draft.phone = MappingText.field(billing.phone, limit: phoneLimit)
-        draft.billingAddress = zohoAddress(billing)
-        draft.shippingAddress = zohoAddress(order.shipping?.first?.address ?? billing)
-        if order.customerID != 0 {
-            draft.notes = "BigCommerce customer \(order.customerID)"
-        } else if normalizedEmail(billing.email).isEmpty {
-            draft.notes = "BigCommerce guest checkout, order \(order.id) (no email)"
-        } else {
-            draft.notes = "BigCommerce guest checkout"
+        var name = displayName(first: billing.firstName, last: billing.lastName, company: billing.company,
+                               email: billing.email, fallback: "")
+        if name.isEmpty {
+            // Nothing names the shopper.
+            name = order.customerID != 0 ? "Customer " + String(order.customerID) : "Guest order " + String(order.id)
         }
-        return ContactSpec(key: key, draft: draft)
+        // Built in place, field by field.
+        var spec = ContactSpec(key: key, draft: ContactDraft(contactName: contactName(name, key: key), email: contactEmail(billing.email),
+                                                             currencyCode: MappingText.uppercased(currency)))
+        spec.draft.companyName = MappingText.field(billing.company, limit: nameLimit)
+        spec.draft.firstName = MappingText.field(billing.firstName, limit: attentionLimit)
+        spec.draft.lastName = MappingText.field(billing.lastName, limit: attentionLimit)
+        spec.draft.phone = MappingText.field(billing.phone, limit: phoneLimit)
+        spec.draft.billingAddress = zohoAddress(billing)
+        if let shipping = order.shipping?.first?.address, shipping != billing {
+            spec.draft.shippingAddress = zohoAddress(shipping)
+        } else {
+            spec.draft.shippingAddress = spec.draft.billingAddress
+        }
+        if order.customerID != 0 {
+            spec.draft.notes = "BigCommerce customer " + String(order.customerID)
+        } else if normalizedEmail(billing.email).isEmpty {
+            spec.draft.notes = "BigCommerce guest checkout, order \(order.id) (no email)"
+        } else {
+            spec.draft.notes = "BigCommerce guest checkout"
+        }
+        return spec
     }
 
     /// Convenience: the key from ``key(order:settings:)`` and the order's contact.
@@ -136,6 +167,11 @@ public enum ContactMapping {
 
     /// Lower-cased, trimmed, control characters removed.
     public static func normalizedEmail(_ email: String) -> String {
+        // Clean text without spaces or capitals is its own normal form.
+        let normal = MappingText.withBytes(email) { bytes in
+            MappingText.isClean(bytes) && !bytes.contains(where: { $0 == 0x20 || ($0 >= UInt8(ascii: "A") && $0 <= UInt8(ascii: "Z")) })
+        }
+        if normal { return email }
         let cleaned = MappingText.clean(email)
         return (cleaned.utf8.contains(0x20) ? cleaned.replacingOccurrences(of: " ", with: "") : cleaned).lowercased()
     }
@@ -172,5 +208,5 @@ public enum ContactMapping {
 
 extension ContactSpec {
     /// Hash of the mapped fields: the contact is updated in Zoho only when this changes.
-    public var fingerprint: String { Fingerprint.of(draft.toJSON()) }
+    public var fingerprint: String { draft.canonicalFingerprint }
 }

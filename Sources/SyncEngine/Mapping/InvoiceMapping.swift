@@ -10,11 +10,23 @@ public enum InvoiceMapping {
     /// The invoice currency: the order's transactional currency (`default_currency_code`), else its display
     /// currency, else the organization's base currency. Upper-cased.
     public static func currency(of order: BCOrder, settings: MappingSettings) -> String {
-        for c in [order.defaultCurrencyCode, order.currencyCode, settings.baseCurrency] {
-            let t = MappingText.clean(c).uppercased()
-            if !t.isEmpty { return t }
-        }
+        currency(defaultCurrencyCode: order.defaultCurrencyCode, currencyCode: order.currencyCode, baseCurrency: settings.baseCurrency)
+    }
+
+    /// ``currency(of:settings:)`` from the three codes it reads.
+    static func currency(defaultCurrencyCode: String, currencyCode: String, baseCurrency: String) -> String {
+        if let t = Self.currencyCode(defaultCurrencyCode) { return t }
+        if let t = Self.currencyCode(currencyCode) { return t }
+        if let t = Self.currencyCode(baseCurrency) { return t }
         return "USD"
+    }
+
+    /// The cleaned, upper-cased code; nil when that is empty. A code that is already clean upper-case text is
+    /// returned as it is.
+    private static func currencyCode(_ code: String) -> String? {
+        if !code.isEmpty, MappingText.isClean(code, without: UInt8(ascii: "a")...UInt8(ascii: "z")) { return code }
+        let t = MappingText.clean(code).uppercased()
+        return t.isEmpty ? nil : t
     }
 
     /// Foreign → base rate for a document in `currency`; nil when `currency` is the base currency.
@@ -25,13 +37,13 @@ public enum InvoiceMapping {
     /// currency is not the base currency the order carries no usable rate: nil, and Zoho applies its own rate
     /// for the date.
     public static func exchangeRate(order: BCOrder, currency: String, settings: MappingSettings) -> Decimal? {
-        let base = settings.baseCurrency.uppercased()
-        guard currency.uppercased() != base else { return nil }
-        let storeDefault = MappingText.clean(order.storeDefaultCurrencyCode).uppercased()
+        let base = MappingText.uppercased(settings.baseCurrency)
+        guard MappingText.uppercased(currency) != base else { return nil }
+        let storeDefault = MappingText.uppercased(MappingText.clean(order.storeDefaultCurrencyCode))
         guard storeDefault.isEmpty || storeDefault == base else { return nil }
         let rate = order.storeDefaultToTransactionalExchangeRate
-        guard rate > 0 else { return nil }
-        return (1 / rate).rounded(scale: exchangeRateScale)
+        guard FixedPoint.isPositive(rate) else { return nil }
+        return InverseRateCache.shared.inverse(of: rate)
     }
 
     /// The invoice for an order.
@@ -42,12 +54,12 @@ public enum InvoiceMapping {
     ///
     /// Invariant: `TotalPrediction` over the lines with `adjustment` equals `targetTotal` exactly.
     public static func invoiceSpec(order: BCOrder, contactKey: String, settings: MappingSettings) throws -> InvoiceSpec {
-        let ctx = try OrderLines(order: order, settings: settings)
+        let ctx = try OrderLines.make(order: order, settings: settings)
         let invoiced = ctx.invoicedProducts
         guard !invoiced.isEmpty else { throw MappingProblem.order(order.id, "has no product lines") }
         var lines: [LineSpec] = []
         lines.reserveCapacity(invoiced.count + 4)
-        for p in invoiced { lines.append(try ctx.productLine(p)) }
+        for i in invoiced.indices { lines.append(try ctx.productLine(invoiced[i])) }
         lines.append(contentsOf: ctx.shippingLines())
         lines.append(contentsOf: ctx.handlingLines())
         if let wrapping = ctx.wrappingLine() { lines.append(wrapping) }
@@ -59,7 +71,7 @@ public enum InvoiceMapping {
                                                    taxRounding: settings.taxRounding)
         guard reconciled.withinTolerance else {
             throw MappingProblem.order(order.id, "totals disagree by \(reconciled.adjustment.centsString) (Zoho would compute "
-                + "\(reconciled.predicted.total.centsString), BigCommerce total_inc_tax is \(target.centsString)); quarantined")
+                + "\(reconciled.predictedTotal.centsString), BigCommerce total_inc_tax is \(target.centsString)); quarantined")
         }
         let currency = currency(of: order, settings: settings)
         return InvoiceSpec(orderID: order.id, invoiceNumber: invoiceNumber(orderID: order.id, settings: settings),
@@ -73,5 +85,34 @@ public enum InvoiceMapping {
     /// `<prefix><order id>`.
     public static func invoiceNumber(orderID: Int64, settings: MappingSettings) -> String {
         settings.invoicePrefix + String(orderID)
+    }
+}
+
+/// `(1 / rate).rounded(scale: 6)` for the last few rates seen: a store has a handful of currencies and Decimal
+/// division is slow. A rate is found again only when its storage is the same, bit for bit, so the cached result is
+/// the one the division gives.
+final class InverseRateCache: @unchecked Sendable {
+    static let shared = InverseRateCache()
+    private static let capacity = 16
+
+    private let lock = NSLock()
+    private var entries: [(rate: Decimal, inverse: Decimal)] = []
+
+    func inverse(of rate: Decimal) -> Decimal {
+        lock.lock()
+        for entry in entries where Self.sameStorage(entry.rate, rate) {
+            lock.unlock()
+            return entry.inverse
+        }
+        lock.unlock()
+        let inverse = (1 / rate).rounded(scale: InvoiceMapping.exchangeRateScale)
+        lock.lock(); defer { lock.unlock() }
+        if entries.count >= Self.capacity { entries.removeFirst() }
+        entries.append((rate, inverse))
+        return inverse
+    }
+
+    private static func sameStorage(_ a: Decimal, _ b: Decimal) -> Bool {
+        withUnsafeBytes(of: a) { x in withUnsafeBytes(of: b) { y in x.elementsEqual(y) } }
     }
 }

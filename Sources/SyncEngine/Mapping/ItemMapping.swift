@@ -19,22 +19,40 @@ public enum ItemMapping {
         var base = MappingText.clean(p.name)
         if base.isEmpty { base = "Product" }
         let name: String
-        if qualifyName && !base.contains(sku) {
-            name = MappingText.withSuffix(base, " (\(sku))", limit: nameLimit)
+        if qualifyName && !contains(base, sku) {
+            name = MappingText.withSuffix(base, " (" + sku + ")", limit: nameLimit)
         } else {
             name = MappingText.truncate(base, to: nameLimit)
         }
         var draft = ItemDraft(name: name, sku: sku, rate: (isTaxInclusive ? p.priceIncTax : p.priceExTax).bcMoney)
         draft.productType = p.type == "physical" ? "goods" : "service"
-        let options = p.options.map(MappingText.clean).filter { !$0.isEmpty }
-        draft.description = MappingText.truncate(options.joined(separator: ", "), to: 2000)
+        if !p.options.isEmpty {
+            let options = p.options.map(MappingText.clean).filter { !$0.isEmpty }
+            draft.description = MappingText.truncate(options.joined(separator: ", "), to: 2000)
+        }
         return ItemSpec(sku: sku, draft: draft)
+    }
+
+    /// `text.contains(part)` (Foundation's search); for clean ASCII texts, whose characters are single bytes,
+    /// a byte search finds the same.
+    static func contains(_ text: String, _ part: String) -> Bool {
+        let found: Bool? = MappingText.withBytes(text) { t in
+            MappingText.withBytes(part) { p -> Bool? in
+                guard MappingText.isClean(t), MappingText.isClean(p), !p.isEmpty else { return nil }
+                guard p.count <= t.count else { return false }
+                for start in 0...(t.count - p.count) where t[start] == p[0] {
+                    if UnsafeBufferPointer(rebasing: t[start..<(start + p.count)]).elementsEqual(p) { return true }
+                }
+                return false
+            }
+        }
+        return found ?? text.contains(part)
     }
 
     /// Items for every invoiced line of the order that has a SKU, first occurrence of each SKU, in line order.
     /// Bundle children folded into their parent's line are left out.
     public static func itemSpecs(order: BCOrder, settings: MappingSettings) -> [ItemSpec] {
-        guard order.products != nil, let ctx = try? OrderLines(order: order, settings: settings) else {
+        guard order.products != nil, let ctx = try? OrderLines.make(order: order, settings: settings) else {
             return (order.products ?? []).compactMap { itemSpec(product: $0, isTaxInclusive: order.isTaxInclusivePricing) }
         }
         var seen = Set<String>()
@@ -49,13 +67,19 @@ public enum ItemMapping {
 
     /// The item for an invoice line's SKU, looked up in the order (nil for lines without a SKU).
     public static func itemSpec(line: LineSpec, order: BCOrder, settings: MappingSettings) -> ItemSpec? {
-        guard let sku = line.sku, line.kind == .product else { return nil }
+        guard let sku = line.sku else { return nil }
+        return itemSpec(sku: sku, kind: line.kind, bcLineID: line.bcLineID, order: order, settings: settings)
+    }
+
+    /// ``itemSpec(line:order:settings:)`` from the line's SKU, kind and order-product id.
+    static func itemSpec(sku: String, kind: LineKind, bcLineID: Int64?, order: BCOrder, settings: MappingSettings) -> ItemSpec? {
+        guard kind == .product, let products = order.products else { return nil }
         let documentInclusive = order.isTaxInclusivePricing && settings.taxMode != .singleLine
-        if let id = line.bcLineID, let p = order.products?.first(where: { $0.id == id }) {
-            return itemSpec(product: p, isTaxInclusive: documentInclusive)
+        if let id = bcLineID, let i = products.firstIndex(where: { $0.id == id }) {
+            return itemSpec(product: products[i], isTaxInclusive: documentInclusive)
         }
-        guard let p = order.products?.first(where: { OrderLines.sku($0) == sku }) else { return nil }
-        return itemSpec(product: p, isTaxInclusive: documentInclusive)
+        guard let i = products.firstIndex(where: { OrderLines.sku($0) == sku }) else { return nil }
+        return itemSpec(product: products[i], isTaxInclusive: documentInclusive)
     }
 
     /// Another name for an item whose name Zoho says is taken (by an item with another SKU):

@@ -71,8 +71,14 @@ public struct MappingSettings: Sendable, Equatable {
         invoicedStatuses.subtracting(MappingSettings.neverInvoiced).subtracting([5])
     }
 
+    /// `effectiveInvoicedStatuses.contains(statusID)`, without building the set.
+    func invoices(statusID: Int) -> Bool {
+        statusID != 5 && !MappingSettings.neverInvoiced.contains(statusID) && invoicedStatuses.contains(statusID)
+    }
+
     /// Zoho payment mode for a BigCommerce gateway or payment method name.
     public func paymentMode(forGateway gateway: String) -> String {
+        if gatewayModes.isEmpty { return paymentMode }
         if let mode = gatewayModes[gateway] { return mode }
         if let mode = gatewayModes[gateway.lowercased()] { return mode }
         return paymentMode

@@ -21,9 +21,13 @@ enum MappingText {
     }
 
     /// True for printable ASCII with single inner spaces: the common case, which `clean` leaves as it is.
-    private static func isClean(_ text: String) -> Bool {
+    static func isClean(_ text: String) -> Bool {
+        withBytes(text) { isClean($0) }
+    }
+
+    static func isClean(_ bytes: UnsafeBufferPointer<UInt8>) -> Bool {
         var previousSpace = true
-        for b in text.utf8 {
+        for b in bytes {
             if b == 0x20 {
                 if previousSpace { return false }
                 previousSpace = true
@@ -33,7 +37,42 @@ enum MappingText {
                 return false
             }
         }
-        return !previousSpace || text.isEmpty
+        return !previousSpace || bytes.isEmpty
+    }
+
+    /// True when `text` is clean (see ``isClean(_:)``) and has no byte in `excluded`: such a text is its own
+    /// `clean`, and (with `a...z` excluded) its own `uppercased()`.
+    static func isClean(_ text: String, without excluded: ClosedRange<UInt8>) -> Bool {
+        withBytes(text) { bytes in isClean(bytes) && !bytes.contains(where: { excluded.contains($0) }) }
+    }
+
+    /// `text.lowercased() == lowercase`, without building the lower-cased text when both are ASCII (whose lower
+    /// case is byte by byte).
+    static func lowercased(_ text: String, equals lowercase: String) -> Bool {
+        let match: Bool? = withBytes(text) { bytes in
+            withBytes(lowercase) { target -> Bool? in
+                guard !bytes.contains(where: { $0 >= 0x80 }), !target.contains(where: { $0 >= 0x80 }) else { return nil }
+                guard bytes.count == target.count else { return false }
+                for (b, t) in zip(bytes, target) {
+                    let lower = b >= UInt8(ascii: "A") && b <= UInt8(ascii: "Z") ? b + 32 : b
+                    if lower != t { return false }
+                }
+                return true
+            }
+        }
+        return match ?? (text.lowercased() == lowercase)
+    }
+
+    /// `text.uppercased()`; ASCII text without lower-case letters is returned as it is (it is its own upper case).
+    static func uppercased(_ text: String) -> String {
+        let unchanged = withBytes(text) { bytes in !bytes.contains(where: { $0 >= 0x80 || ($0 >= UInt8(ascii: "a") && $0 <= UInt8(ascii: "z")) }) }
+        return unchanged ? text : text.uppercased()
+    }
+
+    /// Runs `body` over the UTF-8 of `text` (in place when the text is stored contiguously).
+    @inline(__always) static func withBytes<R>(_ text: String, _ body: (UnsafeBufferPointer<UInt8>) -> R) -> R {
+        if let result = text.utf8.withContiguousStorageIfAvailable(body) { return result }
+        return Array(text.utf8).withUnsafeBufferPointer(body)
     }
 
     /// The longest prefix of whole characters whose UTF-16 length is at most `limit` (Zoho counts Java
@@ -66,7 +105,25 @@ enum MappingText {
     }
 
     /// `yyyy-MM-dd` of `date` in `timeZone`, Gregorian calendar, independent of the process locale.
+    ///
+    /// Foundation's Gregorian calendar derives the day from the local time `date + secondsFromGMT(for: date)`
+    /// through its Julian day number, so dates with the same Julian day (computed with the same expression) have
+    /// the same year, month and day in any time zone. The text is cached per Julian day, within years where the
+    /// calendar is purely Gregorian.
     static func day(_ date: Date, in timeZone: TimeZone) -> String {
+        let local = date.timeIntervalSinceReferenceDate + Double(timeZone.secondsFromGMT(for: date))
+        let julianDate = local / 86400 + 2_451_910.5
+        let julianDay = (julianDate + 0.5).rounded(.down)
+        guard julianDay >= DayCache.firstJulianDay, julianDay <= DayCache.lastJulianDay else { return calendarDay(date, in: timeZone) }
+        let key = Int(julianDay)
+        if let text = DayCache.shared.text(forJulianDay: key) { return text }
+        let text = calendarDay(date, in: timeZone)
+        DayCache.shared.store(text, forJulianDay: key)
+        return text
+    }
+
+    /// ``day(_:in:)`` computed by `Calendar`.
+    static func calendarDay(_ date: Date, in timeZone: TimeZone) -> String {
         var calendar = Calendar(identifier: .gregorian)
         calendar.timeZone = timeZone
         let c = calendar.dateComponents([.year, .month, .day], from: date)
@@ -76,5 +133,28 @@ enum MappingText {
             return String(repeating: "0", count: max(0, width - s.count)) + s
         }
         return pad(y, 4) + "-" + pad(m, 2) + "-" + pad(d, 2)
+    }
+}
+
+/// `yyyy-MM-dd` texts by Julian day number, shared by every planner (see ``MappingText/day(_:in:)``).
+final class DayCache: @unchecked Sendable {
+    static let shared = DayCache()
+    /// 1900-01-01 and 9999-12-31: far from the Julian/Gregorian cutover of 1582.
+    static let firstJulianDay: Double = 2_415_021
+    static let lastJulianDay: Double = 5_373_484
+    private static let capacity = 20_000
+
+    private let lock = NSLock()
+    private var texts: [Int: String] = [:]
+
+    func text(forJulianDay day: Int) -> String? {
+        lock.lock(); defer { lock.unlock() }
+        return texts[day]
+    }
+
+    func store(_ text: String, forJulianDay day: Int) {
+        lock.lock(); defer { lock.unlock() }
+        if texts.count >= Self.capacity { texts.removeAll(keepingCapacity: true) }
+        texts[day] = text
     }
 }

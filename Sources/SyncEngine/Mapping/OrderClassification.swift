@@ -70,7 +70,7 @@ public enum OrderClassification {
         case 0, 1:
             return hasInvoice ? .skip(.notASaleAfterPosting(statusID: statusID)) : .skip(.notASale(statusID: statusID))
         case 2...14:
-            return settings.effectiveInvoicedStatuses.contains(statusID) ? .invoice : .skip(.statusNotConfigured(statusID: statusID))
+            return settings.invoices(statusID: statusID) ? .invoice : .skip(.statusNotConfigured(statusID: statusID))
         default:
             return .skip(.unknownStatus(statusID: statusID))
         }

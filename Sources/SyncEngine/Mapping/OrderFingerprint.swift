@@ -5,8 +5,11 @@ import Foundation
 /// Invariant: it changes exactly when the invoice zbsync would send changes. The order's status, modification
 /// time and anything else that does not reach the invoice leave it unchanged, so an unchanged order (or one
 /// that only moved between invoiced statuses) plans nothing.
+///
+/// Every fingerprint here equals `Fingerprint.of(spec.toJSON())`; it is computed from the canonical bytes
+/// written directly (``CanonicalJSONWriter``).
 public enum OrderFingerprint {
-    public static func of(_ spec: InvoiceSpec) -> String { Fingerprint.of(spec.toJSON()) }
+    public static func of(_ spec: InvoiceSpec) -> String { spec.canonicalFingerprint }
 }
 
 extension InvoiceSpec {
@@ -15,13 +18,13 @@ extension InvoiceSpec {
 }
 
 extension PaymentSpec {
-    public var fingerprint: String { Fingerprint.of(toJSON()) }
+    public var fingerprint: String { canonicalFingerprint }
 }
 
 extension CreditNoteSpec {
-    public var fingerprint: String { Fingerprint.of(toJSON()) }
+    public var fingerprint: String { canonicalFingerprint }
 }
 
 extension ItemSpec {
-    public var fingerprint: String { Fingerprint.of(toJSON()) }
+    public var fingerprint: String { canonicalFingerprint }
 }

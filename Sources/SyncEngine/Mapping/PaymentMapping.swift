@@ -25,51 +25,89 @@ public enum PaymentMapping {
 
     public static func paymentSpecs(order: BCOrder, transactions: [BCTransaction], contactKey: String,
                                     settings: MappingSettings) -> [PaymentSpec] {
+        paymentSpecs(order: order, transactions: transactions, contactKey: contactKey, settings: settings, orderDay: nil)
+    }
+
+    /// As above; `orderDay`, when given, is the order's day (`MappingText.day` of its creation), already known.
+    static func paymentSpecs(order: BCOrder, transactions: [BCTransaction], contactKey: String, settings: MappingSettings,
+                             orderDay: String?) -> [PaymentSpec] {
         let currency = InvoiceMapping.currency(of: order, settings: settings)
         let exchangeRate = InvoiceMapping.exchangeRate(order: order, currency: currency, settings: settings)
-        let orderDate = MappingText.day(order.dateCreated, in: settings.storeTimeZone)
+        var orderDay = orderDay
+        func orderDate() -> String {
+            if let orderDay { return orderDay }
+            let day = MappingText.day(order.dateCreated, in: settings.storeTimeZone)
+            orderDay = day
+            return day
+        }
         var remaining = order.totalIncTax.cents
+        // The same amount in cents while every amount is whole cents in `Int64` (they are rounded to cents), so
+        // the arithmetic below is done on integers; nil sends it back to `Decimal`.
+        var remainingCents = FixedPoint.scaled(remaining, scale: 2)
         var out: [PaymentSpec] = []
 
-        func add(key: String, reference: String, date: String, amount: Decimal, mode: String, description: String) {
-            let amount = min(amount.cents, remaining)
-            guard amount > 0 else { return }
-            remaining -= amount
-            var spec = PaymentSpec(orderID: order.id, key: key, referenceNumber: reference, contactKey: contactKey, date: date,
-                                   amount: amount, paymentMode: mode, account: settings.paymentAccount, exchangeRate: exchangeRate)
-            spec.description = description
+        /// Adds a payment of `amount` (cut to what is left); the texts are made only for a payment that is kept.
+        func add(amount offered: Decimal, _ texts: () -> (key: String, reference: String, date: String, mode: String, description: String)) {
+            let offered = offered.cents
+            let amount: Decimal
+            if let left = remainingCents, let cents = FixedPoint.scaled(offered, scale: 2) {
+                // `min(offered, remaining)`, then `remaining -= amount`.
+                let keptCents = left < cents ? left : cents
+                guard keptCents > 0 else { return }
+                amount = left < cents ? remaining : offered
+                remainingCents = left - keptCents
+                remaining = FixedPoint.decimal(left - keptCents, scale: 2)
+            } else {
+                amount = FixedPoint.min(offered, remaining)
+                guard FixedPoint.isPositive(amount) else { return }
+                remaining -= amount
+                remainingCents = nil
+            }
+            let t = texts()
+            var spec = PaymentSpec(orderID: order.id, key: t.key, referenceNumber: t.reference, contactKey: contactKey, date: t.date,
+                                   amount: amount, paymentMode: t.mode, account: settings.paymentAccount, exchangeRate: exchangeRate)
+            spec.description = t.description
             out.append(spec)
         }
 
-        add(key: "credit:\(order.id)", reference: "BC-\(order.id)-credit", date: orderDate, amount: order.storeCreditAmount,
-            mode: settings.paymentMode(forGateway: storeCreditGateway), description: "Store credit, BigCommerce order \(order.id)")
-        add(key: "giftcert:\(order.id)", reference: "BC-\(order.id)-giftcert", date: orderDate, amount: order.giftCertificateAmount,
-            mode: settings.paymentMode(forGateway: giftCertificateGateway), description: "Gift certificate, BigCommerce order \(order.id)")
+        let id = String(order.id)
+        add(amount: order.storeCreditAmount) {
+            ("credit:" + id, "BC-" + id + "-credit", orderDate(), settings.paymentMode(forGateway: storeCreditGateway),
+             "Store credit, BigCommerce order " + id)
+        }
+        add(amount: order.giftCertificateAmount) {
+            ("giftcert:" + id, "BC-" + id + "-giftcert", orderDate(), settings.paymentMode(forGateway: giftCertificateGateway),
+             "Gift certificate, BigCommerce order " + id)
+        }
 
-        let captured = transactions
-            .filter { $0.orderID == order.id && $0.isCapturedPayment && !isCreditOrGiftCertificate($0) }
-            .sorted { ($0.dateCreated, $0.id) < ($1.dateCreated, $1.id) }
+        var captured = transactions.filter { $0.orderID == order.id && $0.isCapturedPayment && !isCreditOrGiftCertificate($0) }
+        if captured.count > 1 { captured.sort { ($0.dateCreated, $0.id) < ($1.dateCreated, $1.id) } }
         for t in captured {
-            var description = "BigCommerce order \(order.id), \(t.gateway.isEmpty ? "payment" : t.gateway)"
-            let gatewayID = MappingText.clean(t.gatewayTransactionID)
-            if !gatewayID.isEmpty { description += " " + gatewayID }
-            if t.test { description += " (test transaction)" }
-            add(key: "txn:\(t.id)", reference: "BC-TXN-\(t.id)", date: MappingText.day(t.dateCreated, in: settings.storeTimeZone),
-                amount: t.amount, mode: settings.paymentMode(forGateway: t.gateway), description: MappingText.truncate(description, to: 500))
+            add(amount: t.amount) {
+                let gatewayID = MappingText.clean(t.gatewayTransactionID)
+                var description = "BigCommerce order " + id + ", " + (t.gateway.isEmpty ? "payment" : t.gateway)
+                    + (gatewayID.isEmpty ? "" : " " + gatewayID)
+                if t.test { description += " (test transaction)" }
+                let date = t.dateCreated == order.dateCreated ? orderDate() : MappingText.day(t.dateCreated, in: settings.storeTimeZone)
+                let transactionID = String(t.id)
+                return ("txn:" + transactionID, "BC-TXN-" + transactionID, date, settings.paymentMode(forGateway: t.gateway),
+                        MappingText.truncate(description, to: 500))
+            }
         }
 
         if captured.isEmpty, settings.paidWithoutTransactions,
            MappingSettings.paidPaymentStatuses.contains(order.paymentStatus.lowercased()) {
-            let method = MappingText.clean(order.paymentMethod)
-            add(key: "paid:\(order.id)", reference: "BC-\(order.id)-paid", date: orderDate, amount: remaining,
-                mode: settings.paymentMode(forGateway: method),
-                description: "BigCommerce order \(order.id), paid" + (method.isEmpty ? "" : " by " + method))
+            add(amount: remaining) {
+                let method = MappingText.clean(order.paymentMethod)
+                return ("paid:" + id, "BC-" + id + "-paid", orderDate(), settings.paymentMode(forGateway: method),
+                        "BigCommerce order " + id + ", paid" + (method.isEmpty ? "" : " by " + method))
+            }
         }
         return out
     }
 
     static func isCreditOrGiftCertificate(_ t: BCTransaction) -> Bool {
-        let method = t.method.lowercased(), gateway = t.gateway.lowercased()
-        return method == "store_credit" || method == "gift_certificate" || gateway == storeCreditGateway || gateway == giftCertificateGateway
+        MappingText.lowercased(t.method, equals: "store_credit") || MappingText.lowercased(t.method, equals: "gift_certificate")
+            || MappingText.lowercased(t.gateway, equals: storeCreditGateway) || MappingText.lowercased(t.gateway, equals: giftCertificateGateway)
     }
 }

@@ -24,7 +24,7 @@ public enum RefundMapping {
         let needsTaxes = refund.items.contains { $0.itemType.uppercased() != "ORDER" }
         let ctx: OrderLines
         do {
-            ctx = try OrderLines(order: order, settings: settings, requireProducts: needsProducts, requireTaxes: needsTaxes)
+            ctx = try OrderLines.make(order: order, settings: settings, requireProducts: needsProducts, requireTaxes: needsTaxes)
         } catch let problem as MappingProblem {
             throw MappingProblem.refund(refund.id, problem.message)
         }
@@ -33,11 +33,11 @@ public enum RefundMapping {
 
         var best: (lines: [LineSpec], adjustment: Decimal, ok: Bool, predicted: Decimal)? = nil
         for includesTax in (hasRequested ? [true, false] : [true]) {
-            let lines = try creditLines(refund: refund, ctx: ctx, requestedIncludesTax: includesTax)
+            let lines = try creditLines(refund: refund, order: order, ctx: ctx, requestedIncludesTax: includesTax)
             let r = Reconciliation.adjustment(lines: lines, isInclusiveTax: ctx.documentInclusive, target: target,
                                               taxRounding: settings.taxRounding)
             if best == nil || abs(r.adjustment) < abs(best!.adjustment) {
-                best = (lines, r.adjustment, r.withinTolerance, r.predicted.total)
+                best = (lines, r.adjustment, r.withinTolerance, r.predictedTotal)
             }
         }
         guard let chosen = best else { throw MappingProblem.refund(refund.id, "has no lines") }
@@ -59,8 +59,7 @@ public enum RefundMapping {
                               refundMode: settings.refundMode, refundAccount: settings.refundAccount)
     }
 
-    static func creditLines(refund: BCRefund, ctx: OrderLines, requestedIncludesTax: Bool) throws -> [LineSpec] {
-        let order = ctx.order
+    static func creditLines(refund: BCRefund, order: BCOrder, ctx: OrderLines, requestedIncludesTax: Bool) throws -> [LineSpec] {
         let reason = MappingText.truncate(MappingText.clean(refund.reason), to: OrderLines.descriptionLimit)
         var lines: [LineSpec] = []
 

@@ -91,6 +91,14 @@ extension LineSpec {
         ]
     }
 
+    /// The lines as a JSON array.
+    static func toJSON(_ lines: [LineSpec]) -> JSON {
+        var array: [JSON] = []
+        array.reserveCapacity(lines.count)
+        for i in lines.indices { array.append(lines[i].toJSON()) }
+        return .array(array)
+    }
+
     public init(json: JSON, path: String = "line") throws {
         let f = try JSONFields(json, path: path)
         let kindText = try f.string("kind")
@@ -198,7 +206,7 @@ extension InvoiceSpec {
             "currency_code": .string(currencyCode),
             "exchange_rate": .optionalDecimal(exchangeRate),
             "is_inclusive_tax": .bool(isInclusiveTax),
-            "lines": .array(lines.map { $0.toJSON() }),
+            "lines": LineSpec.toJSON(lines),
             "target_total": .money(targetTotal),
             "adjustment": .money(adjustment),
             "notes": .string(notes),
@@ -314,7 +322,7 @@ extension CreditNoteSpec {
             "currency_code": .string(currencyCode),
             "exchange_rate": .optionalDecimal(exchangeRate),
             "is_inclusive_tax": .bool(isInclusiveTax),
-            "lines": .array(lines.map { $0.toJSON() }),
+            "lines": LineSpec.toJSON(lines),
             "target_total": .money(targetTotal),
             "adjustment": .money(adjustment),
             "refunded_amount": .money(refundedAmount),

@@ -44,51 +44,80 @@ public struct TotalPrediction: Sendable, Equatable {
     /// Nil when a value has more than 4 decimals or a product would overflow.
     static func exact(lines: [Line], isInclusiveTax: Bool, adjustment: Decimal, taxRounding: TaxRounding) -> TotalPrediction? {
         typealias F = FixedPoint
-        let percentBase: Int64 = 100 * 10_000
         var itemCents: [Int64] = []
         itemCents.reserveCapacity(lines.count)
+        guard let sums = exactSums(lines, isInclusiveTax: isInclusiveTax, adjustment: adjustment, taxRounding: taxRounding,
+                                   itemCents: &itemCents, collectItems: true, parts: { $0 }) else { return nil }
+        var taxes: [String: Decimal] = [:]
+        for (ps, tax) in sums.taxPerRate { taxes[F.plainString(F.decimal(ps, scale: 4))] = F.decimal(tax, scale: 2) }
+        return TotalPrediction(subTotal: F.decimal(sums.subCents, scale: 2), taxTotal: F.decimal(sums.taxCents, scale: 2), taxes: taxes,
+                               itemTotals: itemCents.map { F.decimal($0, scale: 2) }, adjustment: adjustment,
+                               total: F.decimal(sums.totalCents, scale: 2))
+    }
+
+    /// The integer sums of ``exact(lines:isInclusiveTax:adjustment:taxRounding:)``.
+    struct ExactSums {
+        var subCents: Int64
+        var taxCents: Int64
+        /// Per rate (in 10⁻⁴ percent), in the order the rates first appear: the rate's tax in cents.
+        var taxPerRate: [(Int64, Int64)]
+        var totalCents: Int64
+    }
+
+    /// The core of the exact path over any lines (`parts` gives a line's money inputs); with `collectItems`, item
+    /// totals are appended to `itemCents`. Nil exactly when ``exact(lines:isInclusiveTax:adjustment:taxRounding:)``
+    /// is nil.
+    static func exactSums<S: Sequence>(_ lines: S, isInclusiveTax: Bool, adjustment: Decimal, taxRounding: TaxRounding,
+                                       itemCents: inout [Int64], collectItems: Bool, parts: (S.Element) -> Line) -> ExactSums? {
+        typealias F = FixedPoint
+        let percentBase: Int64 = 100 * 10_000
         var sub: Int64 = 0
-        // Per rate (in 10⁻⁴ percent): rounded tax in cents (item level) or Σ item totals in cents (entity level).
-        var perRate: [Int64: Int64] = [:]
-        var rateOrder: [Int64] = []
-        for line in lines {
+        // Per rate (in 10⁻⁴ percent), in first-seen order: rounded tax in cents (item level) or Σ item totals in
+        // cents (entity level). Documents have one or two rates, so a list beats a dictionary.
+        var perRate: [(Int64, Int64)] = []
+        for element in lines {
+            let line = parts(element)
             guard let r = F.scaled(line.rate, scale: 4), let q = F.scaled(line.quantity, scale: 4),
                   let d = F.scaled(line.discountAmount, scale: 4),
                   let gross = F.multiply(r, q), let disc = F.multiply(d, 10_000) else { return nil }
             let (net, o) = gross.subtractingReportingOverflow(disc)
             guard !o else { return nil }
             let cents = F.roundedDivision(net, 1_000_000)
-            itemCents.append(cents)
+            if collectItems { itemCents.append(cents) }
             guard let s = F.add(sub, cents) else { return nil }
             sub = s
-            guard let p = line.taxPercentage, p != 0 else { continue }
-            guard let ps = F.scaled(p, scale: 4) else { return nil }
-            if perRate[ps] == nil { rateOrder.append(ps) }
+            guard let p = line.taxPercentage else { continue }
+            guard let ps = F.scaled(p, scale: 4) else {
+                // Not representable: as before, a zero rate is untaxed, any other fails the exact path.
+                if p != 0 { return nil }
+                continue
+            }
+            if ps == 0 { continue }
+            let amount: Int64
             switch taxRounding {
             case .itemLevel:
                 guard let n = F.multiply(cents, ps) else { return nil }
-                let tax = F.roundedDivision(n, isInclusiveTax ? percentBase + ps : percentBase)
-                perRate[ps, default: 0] += tax
+                amount = F.roundedDivision(n, isInclusiveTax ? percentBase + ps : percentBase)
             case .entityLevel:
-                perRate[ps, default: 0] += cents
+                amount = cents
+            }
+            if let i = perRate.firstIndex(where: { $0.0 == ps }) {
+                perRate[i].1 += amount
+            } else {
+                perRate.append((ps, amount))
             }
         }
-        var taxes: [String: Decimal] = [:]
         var taxTotal: Int64 = 0
-        for ps in rateOrder {
-            var tax = perRate[ps]!
+        for i in perRate.indices {
             if taxRounding == .entityLevel {
-                guard let n = F.multiply(tax, ps) else { return nil }
-                tax = F.roundedDivision(n, isInclusiveTax ? percentBase + ps : percentBase)
+                guard let n = F.multiply(perRate[i].1, perRate[i].0) else { return nil }
+                perRate[i].1 = F.roundedDivision(n, isInclusiveTax ? percentBase + perRate[i].0 : percentBase)
             }
-            taxes[F.plainString(F.decimal(ps, scale: 4))] = F.decimal(tax, scale: 2)
-            taxTotal += tax
+            taxTotal += perRate[i].1
         }
         guard let adj = F.scaled(adjustment, scale: 4), let sub4 = F.multiply(sub, 100), let tax4 = F.multiply(taxTotal, 100),
               let partial = F.add(sub4, isInclusiveTax ? 0 : tax4), let total4 = F.add(partial, adj) else { return nil }
-        return TotalPrediction(subTotal: F.decimal(sub, scale: 2), taxTotal: F.decimal(taxTotal, scale: 2), taxes: taxes,
-                               itemTotals: itemCents.map { F.decimal($0, scale: 2) }, adjustment: adjustment,
-                               total: F.decimal(F.roundedDivision(total4, 100), scale: 2))
+        return ExactSums(subCents: sub, taxCents: taxTotal, taxPerRate: perRate, totalCents: F.roundedDivision(total4, 100))
     }
 
     /// The rules in `Decimal`: the general path, for values the exact path cannot hold.
@@ -167,12 +196,39 @@ enum Reconciliation {
         return max(1, onePercent)
     }
 
-    /// `target − predicted`, or nil when it is beyond the tolerance.
-    static func adjustment(lines: [LineSpec], isInclusiveTax: Bool, target: Decimal, taxRounding: TaxRounding)
-        -> (adjustment: Decimal, predicted: TotalPrediction, withinTolerance: Bool)
-    {
+    struct Result {
+        /// `target − predictedTotal`.
+        var adjustment: Decimal
+        /// Zoho's predicted total without an adjustment.
+        var predictedTotal: Decimal
+        /// `|adjustment| ≤ tolerance(for: target)`.
+        var withinTolerance: Bool
+    }
+
+    /// `target − predicted` and whether it is within the tolerance.
+    ///
+    /// When the lines take the exact path and `target` is whole cents, everything is done in integer cents: the
+    /// same values as the `Decimal` arithmetic below (the prediction's total is then whole cents too).
+    static func adjustment(lines: [LineSpec], isInclusiveTax: Bool, target: Decimal, taxRounding: TaxRounding) -> Result {
+        typealias F = FixedPoint
+        var itemCents: [Int64] = []
+        let exact = lines.withUnsafeBufferPointer { lines in
+            TotalPrediction.exactSums(lines.indices, isInclusiveTax: isInclusiveTax, adjustment: 0, taxRounding: taxRounding,
+                                      itemCents: &itemCents, collectItems: false) { i in
+                TotalPrediction.Line(rate: lines[i].rate, quantity: lines[i].quantity, discountAmount: lines[i].discountAmount,
+                                     taxPercentage: lines[i].taxRate)
+            }
+        }
+        if let targetCents = F.scaled(target, scale: 2), let sums = exact {
+            let (adjustment, overflow) = targetCents.subtractingReportingOverflow(sums.totalCents)
+            if !overflow {
+                let toleranceCents = max(100, F.roundedDivision(abs(targetCents), 100))
+                return Result(adjustment: F.decimal(adjustment, scale: 2), predictedTotal: F.decimal(sums.totalCents, scale: 2),
+                              withinTolerance: adjustment.magnitude <= UInt64(toleranceCents))
+            }
+        }
         let predicted = TotalPrediction.compute(lines: lines, isInclusiveTax: isInclusiveTax, adjustment: 0, taxRounding: taxRounding)
         let adjustment = target - predicted.total
-        return (adjustment, predicted, abs(adjustment) <= tolerance(for: target))
+        return Result(adjustment: adjustment, predictedTotal: predicted.total, withinTolerance: abs(adjustment) <= tolerance(for: target))
     }
 }
