@@ -56,6 +56,17 @@ extension SQLiteStateStore {
         }
     }
 
+    public func unfinished(kind: String, orderID: Int64) throws -> [JournalEntry] {
+        try withDatabase { db in
+            try db.query("""
+                SELECT \(Self.journalColumns) FROM journal
+                WHERE state IN ('pending', 'sending', 'unknown', 'failed', 'dead') AND kind = ?
+                  AND json_extract(payload, '$.spec.order_id') = ?
+                ORDER BY id
+                """, [kind, orderID], Self.readEntry)
+        }
+    }
+
     public func entries(states: [JournalState], limit: Int) throws -> [JournalEntry] {
         let names = Array(Set(states.map(\.rawValue))).sorted()
         guard !names.isEmpty else { return [] }

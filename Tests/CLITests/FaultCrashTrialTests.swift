@@ -10,7 +10,7 @@ extension SandboxEndToEnd.FaultSuites {
         }
         static let trials = 12
         /// Trials killed from outside at a seeded moment (after the crash-hook trials).
-        static let outsideTrials = 6
+        static let outsideTrials = 10
         static let points = ["afterMarkSending", "afterRemoteCreate", "afterComplete"]
         static let kinds = ["invoices", "contacts", "items", "creditnotes", "customerpayments"]
 

@@ -297,6 +297,16 @@ public final class Executor: @unchecked Sendable {
             }
             return Wait(until: max(blocker.nextAttemptAt, clock.now()), reason: "waiting for \(key)")
         }
+        // A credit note is applied to whatever balance its invoice still has, so the order's payments go first:
+        // applied before a payment, the credit would take the balance that payment needs (Zoho 24016).
+        if kind == .creditNoteEnsure, let orderID = spec?["order_id"]?.int64,
+           let payment = try store.unfinished(kind: OperationKind.paymentEnsure.rawValue, orderID: orderID).first {
+            if payment.state == .dead {
+                return Wait(until: clock.now().addingTimeInterval(3600),
+                            reason: "waiting for payment \(payment.operation.zohoKey), which needs attention (operation \(payment.id) failed)")
+            }
+            return Wait(until: max(payment.nextAttemptAt, clock.now()), reason: "waiting for payment \(payment.operation.zohoKey)")
+        }
         return nil
     }
 

@@ -109,6 +109,8 @@ public protocol JournalStore: Sendable {
     func entries(entityKey: String) throws -> [JournalEntry]
     /// Rows in any of `states`, oldest first.
     func entries(states: [JournalState], limit: Int) throws -> [JournalEntry]
+    /// Rows of `kind` not yet `done` whose payload's `spec.order_id` is `orderID`, oldest first.
+    func unfinished(kind: String, orderID: Int64) throws -> [JournalEntry]
     /// Moves a row to `sending` and increments `attempts`; committed before the request goes out.
     func markSending(id: Int64, at: Date) throws
     /// Moves a row to `pending`, `unknown`, `failed` or `dead` with the error text (no secrets) and the

@@ -70,6 +70,29 @@ import Testing
         try h.checkInvariants(orders: [501])
     }
 
+    /// A full refund of a new paid order whose payment could not be recorded at the first attempt (a lost reply
+    /// that Zoho never applied, then a transient refusal): the credit note must not take the invoice's balance
+    /// before the payment is recorded, or the payment is refused for good (24016) and the books stay wrong.
+    @Test(arguments: ["lost reply", "refused once"])
+    func aRefundWaitsForThePaymentsOfItsOrder(_ fault: String) async throws {
+        let h = try EngineHarness()
+        let order = h.addOrder(id: 801)
+        h.addRefund(id: 9801, orderID: 801, amount: order.totalIncTax)
+        let error: RemoteError = fault == "lost reply"
+            ? .unknownOutcome(.zoho, "the request timed out before Zoho applied it")
+            : .rejected(.zoho, status: 400, code: 9, message: "temporarily refused")
+        h.zoho.failNext(.createPayment, with: error)
+        try await h.sync()
+        try await h.sync(advance: 3600)
+        let payments = h.zoho.allPayments.filter { $0.draft.referenceNumber == "BC-TXN-8010" }
+        #expect(payments.map(\.draft.amount) == [order.totalIncTax], "one payment of the order total: \(payments)")
+        let note = try #require(h.zoho.storedCreditNote(number: "BCR-9801"))
+        #expect(note.refunds.map(\.amount) == [order.totalIncTax], "the whole refund paid back in cash, nothing applied to the invoice")
+        #expect(try h.store.counts()[.failed, default: 0] + h.store.counts()[.dead, default: 0] == 0, "no operation left failing")
+        #expect(try h.store.openAttention(limit: 10).isEmpty)
+        try h.checkInvariants(orders: [801])
+    }
+
     @Test func editBeforePaymentUpdatesInvoice() async throws {
         let h = try EngineHarness()
         h.addOrder(id: 601, paid: false)

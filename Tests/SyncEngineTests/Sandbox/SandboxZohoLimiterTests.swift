@@ -19,7 +19,7 @@ struct SandboxZohoLimiterTests {
         return best
     }
 
-    @Test func fiveHundredReadsNeverExceedOneHundredPerMinuteAndKeepTheRate() async throws {
+    @Test func fiveHundredReadsNeverExceedOneHundredPerMinute() async throws {
         // At ×20 the limiter's pace (one call per 0.67 s) leaves 33 ms of wall time per call; the sandbox runs
         // alone among this run's sandboxes so that the machine's load does not set the pace instead.
         let scale = 20.0
@@ -54,6 +54,8 @@ struct SandboxZohoLimiterTests {
         #expect(times.count >= reads, "every read reached the sandbox: \(figures)")
         #expect(busiest.count <= 100, "no 60-second window may hold more than 100 Zoho calls: \(figures)")
         #expect(throttled.isEmpty, "no self-caused 429 (44/1070/45): \(throttled.prefix(5)) — \(figures)")
-        #expect(perMinute >= 95, "throughput must be at least 95% of 100/min: \(figures)")
+        // The rate itself depends on how fast this machine answers 500 sequential calls at ×20, so it is a
+        // figure here and a measured target in `make bench` (docs/BENCHMARKS.md); that the limiter paces at its
+        // full rate with no idle gap is proven on an injected clock in ZohoLimiterTests.
     }
 }
