@@ -669,6 +669,149 @@ class ZohoDocumentTests(Base):
         self.assertEqual((status, body["invoice"]["currency_code"]), (201, "EUR"))
 
 
+# ============================================================================== indexes (no server)
+class IndexTests(unittest.TestCase):
+    """The lookup indexes (uniqueness checks, loose searches, per-customer sums, BigCommerce paging, request log)
+    answer exactly what a scan of every record answers, through a random mix of changes and refusals."""
+
+    def setUp(self):
+        self.tmp = tempfile.TemporaryDirectory(prefix="zbsandbox-index-")
+        args = zbsandbox.parse_args(["--state-dir", self.tmp.name, "--orders", "400", "--zoho-rpm", "1000000",
+                                     "--zoho-daily", "100000000"])
+        self.box = zbsandbox.Sandbox(zbsandbox.Config(args))
+        self.box.log._fh.close()
+        self.box.log._fh = None
+        self.auth = None
+
+    def tearDown(self):
+        self.tmp.cleanup()
+
+    def call(self, method, path, query=None, body=None, headers=None):
+        h = {"Accept": "application/json", "X-Auth-Token": BC_TOKEN, **(headers or {})}
+        raw = b""
+        if body is not None:
+            raw = json.dumps(body).encode()
+            h["Content-Type"] = "application/json"
+        if path.startswith("/books/v3"):
+            h["Authorization"] = "Zoho-oauthtoken " + self.auth
+            query = {"organization_id": "10234695", **(query or {})}
+        req = zbsandbox.Request(method, path, urllib.parse.urlencode(query or {}), zbsandbox._CIDict(h), raw)
+        reply = self.box.process(req)
+        return reply.status, (json.loads(reply.body, parse_float=D) if reply.body else None)
+
+    def test_zoho_indexes_match_scans(self):
+        import random
+        rng = random.Random(5)
+        form = urllib.parse.urlencode({"grant_type": "refresh_token", "client_id": "zoho-sandbox-client",
+                                       "client_secret": "zoho-sandbox-secret",
+                                       "refresh_token": "zoho-sandbox-refresh"}).encode()
+        req = zbsandbox.Request("POST", "/oauth/v2/token", "", zbsandbox._CIDict(
+            {"Content-Type": "application/x-www-form-urlencoded"}), form)
+        self.auth = json.loads(self.box.process(req).body)["access_token"]
+        org = self.box.zoho.orgs["10234695"]
+        eur = next(c for c, v in org.currencies.items() if v["currency_code"] == "EUR")
+        names = ["Ann Lee", "ann lee", "Bob", "Zoë Ünal", "ZOË ÜNAL", "Carl Smith", "carl smithson"]
+        mails = ["ann@x.com", "ANN@X.COM", "bob@example.com", "xbob@example.com", "", "zoe@ex.de", "cs@ex.org"]
+        contacts, invoices = [], []
+        for step in range(700):
+            op = rng.random()
+            if op < 0.2 or not contacts:
+                persons = [{"email": rng.choice(mails), "is_primary_contact": rng.random() < 0.7}
+                           for _ in range(rng.choice([0, 1, 2]))]
+                st, body = self.call("POST", "/books/v3/contacts", body={
+                    "contact_name": rng.choice(names + [f"P{step}"]), "contact_persons": persons})
+                if st == 201:
+                    contacts.append(body["contact"]["contact_id"])
+            elif op < 0.3:
+                # Some updates are refused after changing the name: the indexes must follow anyway.
+                self.call("PUT", f"/books/v3/contacts/{rng.choice(contacts)}", body={
+                    "contact_name": rng.choice(names + [f"Q{step}"]),
+                    "contact_persons": rng.choice([[{"email": rng.choice(mails)}], [{"email": "no-at"}], None]),
+                    **({"currency_id": eur} if rng.random() < 0.3 else {})})
+            elif op < 0.35:
+                self.box.cfg.zoho_allow_duplicate_names = rng.random() < 0.3
+            elif op < 0.55:
+                st, body = self.call("POST", "/books/v3/invoices", {"ignore_auto_number_generation": "true"}, {
+                    "customer_id": rng.choice(contacts), "invoice_number": rng.choice(["BC-1", "bc-1", f"BC-{step}"]),
+                    "reference_number": rng.choice(["R1", f"ord {step}"]),
+                    "line_items": [{"name": "x", "rate": "10", "quantity": 1}]})
+                if st == 201:
+                    invoices.append(body["invoice"]["invoice_id"])
+                    self.call("POST", f"/books/v3/invoices/{invoices[-1]}/status/sent")
+            elif op < 0.62 and invoices:
+                self.call("PUT", f"/books/v3/invoices/{rng.choice(invoices)}", {"ignore_auto_number_generation": "true"},
+                          {"invoice_number": rng.choice(["BC-1", f"BC-U{step}", "INV-000002"]),
+                           "customer_id": rng.choice(contacts), "reference_number": f"ref {step}"})
+            elif op < 0.7:
+                self.call("POST", "/books/v3/invoices", body={"customer_id": rng.choice(contacts),
+                                                              "line_items": [{"name": "x", "rate": "1"}]})
+            elif op < 0.8 and invoices:
+                inv = org.invoices[rng.choice(invoices)]
+                self.call("POST", "/books/v3/customerpayments", body={
+                    "customer_id": inv["customer_id"], "amount": "3", "date": "2026-01-01",
+                    "reference_number": rng.choice(["P1", f"pay {step}"]),
+                    "invoices": [{"invoice_id": inv["invoice_id"], "amount_applied": "1"}]})
+            elif op < 0.87:
+                self.call("POST", "/books/v3/creditnotes", body={
+                    "customer_id": rng.choice(contacts), "line_items": [{"name": "r", "rate": "1"}]})
+            else:
+                self.call("POST", "/books/v3/items", body={"name": rng.choice(["Mug", "mug ", f"I{step}"]),
+                                                           "rate": "1"})
+        org.check_indexes()
+
+        def ids(path, key, query, listing=None):
+            st, body = self.call("GET", "/books/v3" + path, query)
+            self.assertEqual(st, 200)
+            return [r[key] for r in body[listing or path.strip("/")]]
+
+        for needle in ["ann", "x.com", "@", "bob@e", "ÜNAL".lower(), "zz", "a"]:
+            want = [c["contact_id"] for c in org.contacts.values()
+                    if needle.lower() in str(zbsandbox.primary_person(c)["email"] if zbsandbox.primary_person(c)
+                                             else "").lower()]
+            self.assertEqual(ids("/contacts", "contact_id", {"email": needle, "filter_by": "Status.All"}), want)
+            want = [c["contact_id"] for c in org.contacts.values() if c["contact_name"].lower().startswith(needle)]
+            self.assertEqual(ids("/contacts", "contact_id", {"contact_name": needle, "filter_by": "Status.All"}), want)
+        for needle in ["bc-1", "BC-U", "INV-0", "bc"]:
+            want = [i["invoice_id"] for i in org.invoices.values() if i["invoice_number"].lower().startswith(needle.lower())]
+            self.assertEqual(ids("/invoices", "invoice_id", {"invoice_number": needle}), want[:200])
+        for cid in contacts[:20]:
+            want = [i["invoice_id"] for i in org.invoices.values() if i["customer_id"] == cid]
+            self.assertEqual(ids("/invoices", "invoice_id", {"customer_id": cid}), want)
+            want = [p["payment_id"] for p in org.payments.values() if p["customer_id"] == cid]
+            self.assertEqual(ids("/customerpayments", "payment_id", {"customer_id": cid, "reference_number": "p"},
+                                 "customer_payments"),
+                             [p for p in want if "p" in org.payments[p]["reference_number"].lower()])
+            owed = sum((i["balance"] for i in org.invoices.values() if i["customer_id"] == cid
+                        and i["status"] not in ("draft", "void")), D("0"))
+            st, body = self.call("GET", f"/books/v3/contacts/{cid}")
+            self.assertEqual(body["contact"]["outstanding_receivable_amount"], owed)
+
+    def test_bc_paging_and_request_log_match_scans(self):
+        index = self.box.bc.index
+        for sort in ("id:asc", "id:desc", "date_modified:asc"):
+            everything = sorted(index, reverse=sort == "id:desc") if sort.startswith("id") else \
+                sorted(index, key=lambda i: (index[i][1], i))
+            for lo, hi in ((None, None), (150, None), (None, 250), (260, 120), (390, 10_000), (-5, 3)):
+                want = [i for i in everything if (lo is None or i >= lo) and (hi is None or i <= hi)]
+                for page, limit in ((1, 50), (2, 7), (9, 50)):
+                    q = {"sort": sort, "limit": limit, "page": page,
+                         **({"min_id": lo} if lo is not None else {}), **({"max_id": hi} if hi is not None else {})}
+                    st, body = self.call("GET", f"/stores/{STORE}/v2/orders", q)
+                    chunk = want[(page - 1) * limit:page * limit]
+                    self.assertEqual([o["id"] for o in body] if st == 200 else [], chunk, q)
+                    self.assertEqual(st, 200 if chunk else 204)
+        rids = sorted(self.box.bc.refunds)
+        for oid in list(index)[:60]:
+            st, body = self.call("GET", f"/stores/{STORE}/v3/orders/{oid}/payment_actions/refunds")
+            self.assertEqual([r["id"] for r in body["data"]],
+                             [r for r in rids if self.box.bc.refunds[r]["order_id"] == oid][:50])
+        log = self.box.log
+        for n in (-3, 0, 1, log.seq - 5, log.seq, log.seq + 4):
+            self.assertEqual(log.since(n), [e for e in log.entries if e["seq"] > n])
+        log.clear()
+        self.assertEqual(log.since(0), [])
+
+
 # ============================================================================== faults, control, lifecycle
 class FaultTests(Base):
     flags = ("--orders", "5", "--zoho-rpm", "100000", "--zoho-daily", "1000000")

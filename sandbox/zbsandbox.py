@@ -11,8 +11,11 @@ from __future__ import annotations
 
 import argparse
 import base64
+import bisect
 import collections
+import itertools
 import json
+import operator
 import os
 import re
 import secrets
@@ -135,7 +138,19 @@ class RequestLog:
             self._fh.write(line.rstrip("\n") + "\n")
 
     def since(self, n: int) -> list:
-        return [e for e in self.entries if e["seq"] > n]
+        entries = self.entries
+        if not entries:
+            return []
+        first, last = entries[0]["seq"], entries[-1]["seq"]
+        if last - first == len(entries) - 1:
+            # Consecutive sequence numbers (always, as `record` numbers them): take just the tail.
+            take = min(len(entries), max(0, last - n))
+            if take == 0:
+                return []
+            tail = list(itertools.islice(reversed(entries), take))
+            tail.reverse()
+            return tail
+        return [e for e in entries if e["seq"] > n]
 
     def clear(self):
         self.entries.clear()
@@ -285,9 +300,11 @@ class BigCommerce:
         # oid -> [created, modified, status, customer_id, is_deleted]
         self.index: dict[int, list] = {oid: [sk["created"], sk["modified"], sk["status"], sk["customer_id"], False]
                                        for oid, sk in plan.orders.items()}
-        self.refunds: dict[int, dict] = {}   # rid -> {order_id, created}
+        self.refunds: dict[int, dict] = {}   # rid -> {order_id, created}; only through _add_refund_meta
+        self._refund_ids: list[int] = []     # every refund id, ascending
+        self._refunds_of: dict[int, list[int]] = {}  # order id -> its refund ids, ascending
         for slot in plan.refund_slots:
-            self.refunds[slot["id"]] = {"order_id": slot["order_id"], "created": slot["created"]}
+            self._add_refund_meta(slot["id"], slot["order_id"], slot["created"])
         self.customers: dict[int, dict] = {cid: dict(c) for cid, c in plan.customers.items()}
         self.window_start = None
         self.window_used = 0
@@ -317,6 +334,15 @@ class BigCommerce:
     def _reindex(self, o: dict):
         self.index[o["id"]] = [o["_created"], o["_modified"], o["status_id"], o["customer_id"], o["is_deleted"]]
         self._sorted.clear()
+
+    def _add_refund_meta(self, rid: int, oid: int, created):
+        old = self.refunds.get(rid)
+        if old is not None:
+            self._refund_ids.remove(rid)
+            self._refunds_of[old["order_id"]].remove(rid)
+        self.refunds[rid] = {"order_id": oid, "created": created}
+        bisect.insort(self._refund_ids, rid)
+        bisect.insort(self._refunds_of.setdefault(oid, []), rid)
 
     def refund(self, rid: int) -> dict | None:
         meta = self.refunds.get(rid)
@@ -573,7 +599,13 @@ class BigCommerce:
             self._sorted[key] = ids
         return ids
 
-    def _filter_orders(self, q: dict, order: list[int] | None = None) -> list[int]:
+    def _filter_orders(self, q: dict, order: list[int] | None = None, by_id: bool | None = None,
+                       want: int | None = None) -> list[int]:
+        """The ids of the orders matching `q`, in the order of `order` (default: the index's).
+
+        `by_id` (False ascending, True descending) says `order` is sorted by id, so `min_id` / `max_id` are
+        found by bisection instead of a scan; `want` stops the scan once that many match (a page needs no
+        more). Neither changes the result's first `want` ids."""
         min_id, max_id = self._int(q, "min_id"), self._int(q, "max_id")
         status = self._int(q, "status_id")
         cust = self._int(q, "customer_id")
@@ -588,7 +620,20 @@ class BigCommerce:
         hide_archived = self.sb.cfg.hide_archived
         out = []
         index = self.index
-        for oid in (order if order is not None else index):
+        candidates = order if order is not None else index
+        if order is not None and by_id is not None and (min_id is not None or max_id is not None):
+            if not by_id:
+                lo = bisect.bisect_left(order, min_id) if min_id is not None else 0
+                hi = bisect.bisect_right(order, max_id) if max_id is not None else len(order)
+            else:
+                lo = bisect.bisect_left(order, -max_id, key=operator.neg) if max_id is not None else 0
+                hi = bisect.bisect_right(order, -min_id, key=operator.neg) if min_id is not None else len(order)
+            candidates = (order[i] for i in range(lo, hi))
+        if q.get("min_total") or q.get("max_total") or q.get("email"):
+            want = None  # those filters read whole orders (and may fail on any of them): keep the full scan
+        for oid in candidates:
+            if want is not None and len(out) >= want:
+                break
             cr, mo, st, cid, deleted = index[oid]
             if min_id is not None and oid < min_id or max_id is not None and oid > max_id:
                 continue
@@ -625,7 +670,9 @@ class BigCommerce:
         direction = direction or "asc"
         if field not in self.SORT_FIELDS or direction not in ("asc", "desc"):
             raise ValueError(f"unsupported sort {sort!r}")
-        ids = self._filter_orders(q, self._sorted_ids(field, direction == "desc"))
+        desc = direction == "desc"
+        ids = self._filter_orders(q, self._sorted_ids(field, desc), by_id=desc if field == "id" else None,
+                                  want=page * limit)
         chunk = ids[(page - 1) * limit: page * limit]
         if not chunk:
             return Reply(204)
@@ -667,7 +714,8 @@ class BigCommerce:
         ids_in = {int(x) for x in q["id:in"].split(",") if x.strip()} if q.get("id:in") else None
         orders_in = {int(x) for x in q["order_id:in"].split(",") if x.strip()} if q.get("order_id:in") else None
         rows = []
-        for rid in sorted(self.refunds):
+        # Ascending ids: one order's refunds from its own list, else all of them.
+        for rid in (self._refunds_of.get(order_id, ()) if order_id is not None else self._refund_ids):
             meta = self.refunds[rid]
             if order_id is not None and meta["order_id"] != order_id:
                 continue
@@ -835,11 +883,11 @@ class BigCommerce:
         if oid not in self.index:
             raise KeyError(f"order {oid} does not exist")
         o = self._own(oid)
-        rid = max(self.refunds) + 1 if self.refunds else 1
+        rid = self._refund_ids[-1] + 1 if self._refund_ids else 1
         created = int(_ts(body["created"])) if body.get("created") is not None else int(now)
         refund = seedlib.build_refund(o, body, rid, created)
         seedlib.add_refund(o, refund)
-        self.refunds[rid] = {"order_id": oid, "created": created}
+        self._add_refund_meta(rid, oid, created)
         refunded = sum((D(str(r["total_amount"])) for r in o["_refunds"]), ZERO)
         full = refunded >= D(o["total_inc_tax"])
         o["status_id"] = 4 if full else 14
@@ -1025,6 +1073,90 @@ def compute_totals(lines: list[dict], taxes: dict, inclusive: bool, shipping: De
             "total": total}
 
 
+_NO_IDS: frozenset = frozenset()
+
+
+def primary_person(c: dict) -> dict | None:
+    """A contact's primary contact person (its email, names and phone are the contact's)."""
+    return next((p for p in c["contact_persons"] if p["is_primary_contact"]), None)
+
+
+class KeyIndex:
+    """Document id -> key, and key -> the ids with that key. Kept in step with every change of the documents
+    (the `Org.index_*` methods), so uniqueness checks and lookups need no scan of the whole table."""
+
+    def __init__(self):
+        self.key_of: dict[str, str] = {}
+        self.ids_of: dict[str, set] = {}
+
+    def set(self, did: str, key: str):
+        old = self.key_of.get(did)
+        if old == key and did in self.key_of:
+            return
+        if did in self.key_of:
+            self._drop(did, old)
+        self.key_of[did] = key
+        self.ids_of.setdefault(key, set()).add(did)
+
+    def _drop(self, did: str, old: str):
+        ids = self.ids_of.get(old)
+        if ids is not None:
+            ids.discard(did)
+            if not ids:
+                del self.ids_of[old]
+
+    def get(self, key: str):
+        """The ids whose key equals `key` (do not mutate)."""
+        return self.ids_of.get(key, _NO_IDS)
+
+    def __contains__(self, key: str) -> bool:
+        return key in self.ids_of
+
+
+class TextIndex(KeyIndex):
+    """A `KeyIndex` over lower-cased text plus a trigram index, so `contains` / `startswith` searches start from
+    a small superset of the matches instead of every document. The search itself still checks every candidate."""
+
+    N = 3
+
+    def __init__(self):
+        super().__init__()
+        self.grams: dict[str, set] = {}
+
+    @classmethod
+    def _grams(cls, text: str) -> set:
+        return {text[i:i + cls.N] for i in range(len(text) - cls.N + 1)}
+
+    def set(self, did: str, key: str):
+        old = self.key_of.get(did)
+        if old == key and did in self.key_of:
+            return
+        if did in self.key_of:
+            for g in self._grams(old):
+                ids = self.grams.get(g)
+                if ids is not None:
+                    ids.discard(did)
+                    if not ids:
+                        del self.grams[g]
+        super().set(did, key)
+        for g in self._grams(key):
+            self.grams.setdefault(g, set()).add(did)
+
+    def candidates(self, needle: str) -> set | None:
+        """Ids whose text may contain `needle` (lower-cased): a superset of the matches, or None when the
+        needle is too short to narrow anything (then every document is a candidate)."""
+        grams = self._grams(needle)
+        if not grams:
+            return None
+        sets = sorted((self.grams.get(g, _NO_IDS) for g in grams), key=len)
+        out = set(sets[0])
+        for s in sets[1:]:
+            if not out:
+                break
+            out &= s
+        return out
+
+
 class Org:
     def __init__(self, books: "ZohoBooks", org_id: str, name: str, tax_specs: list):
         self.books = books
@@ -1059,6 +1191,112 @@ class Org:
         # limits
         self.window: collections.deque = collections.deque()
         self.daily: dict[str, int] = {}
+        # Indexes over the documents, so no request scans a whole table. Documents are stored only through
+        # `insert`, and every change of an indexed field is followed by the matching `index_*` call.
+        self._pos: dict[str, int] = {}          # document id -> position in its table (insertion order)
+        self.contact_email = TextIndex()        # lower-cased email of the primary contact person ("" if none)
+        self.contact_name = TextIndex()         # lower-cased contact_name
+        self.contact_name_key = KeyIndex()      # contact_name stripped and lower-cased (duplicate-name check)
+        self.item_name_key = KeyIndex()         # item name stripped and lower-cased (duplicate-name check)
+        self.invoice_number = TextIndex()       # lower-cased invoice_number
+        self.invoice_ref = TextIndex()          # lower-cased reference_number
+        self.invoice_customer = KeyIndex()      # customer_id
+        self.cn_number = TextIndex()            # lower-cased creditnote_number
+        self.cn_ref = TextIndex()               # lower-cased reference_number
+        self.cn_customer = KeyIndex()           # customer_id
+        self.payment_ref = TextIndex()          # lower-cased reference_number
+        self.payment_customer = KeyIndex()      # customer_id
+
+    # ------------------------------------------------------------------ document indexes
+    def insert(self, table: dict, did: str, doc: dict):
+        """Stores a new document and indexes it."""
+        table[did] = doc
+        self._pos.setdefault(did, len(self._pos))
+        if table is self.contacts:
+            self.index_contact(doc)
+        elif table is self.items:
+            self.index_item(doc)
+        elif table is self.invoices:
+            self.index_invoice(doc)
+        elif table is self.creditnotes:
+            self.index_creditnote(doc)
+        elif table is self.payments:
+            self.index_payment(doc)
+
+    def ordered(self, table: dict, ids) -> list:
+        """The documents of `table` with these ids, in the table's (insertion) order; every document for None."""
+        if ids is None:
+            return list(table.values())
+        pos = self._pos
+        return [table[i] for i in sorted(ids, key=pos.__getitem__)]
+
+    def index_contact(self, c: dict):
+        cid = c["contact_id"]
+        if self.contacts.get(cid) is not c:
+            return  # not stored (yet)
+        primary = primary_person(c)
+        self.contact_email.set(cid, str(primary["email"] if primary else "").lower())
+        self.contact_name.set(cid, str(c["contact_name"]).lower())
+        self.contact_name_key.set(cid, str(c["contact_name"]).strip().lower())
+
+    def index_item(self, item: dict):
+        iid = item["item_id"]
+        if self.items.get(iid) is not item:
+            return
+        self.item_name_key.set(iid, str(item["name"]).strip().lower())
+
+    def index_invoice(self, inv: dict):
+        iid = inv["invoice_id"]
+        if self.invoices.get(iid) is not inv:
+            return
+        self.invoice_number.set(iid, str(inv["invoice_number"]).lower())
+        self.invoice_ref.set(iid, str(inv["reference_number"]).lower())
+        self.invoice_customer.set(iid, inv["customer_id"])
+
+    def index_creditnote(self, cn: dict):
+        cid = cn["creditnote_id"]
+        if self.creditnotes.get(cid) is not cn:
+            return
+        self.cn_number.set(cid, str(cn["creditnote_number"]).lower())
+        self.cn_ref.set(cid, str(cn["reference_number"]).lower())
+        self.cn_customer.set(cid, cn["customer_id"])
+
+    def index_payment(self, p: dict):
+        pid = p["payment_id"]
+        if self.payments.get(pid) is not p:
+            return
+        self.payment_ref.set(pid, str(p["reference_number"]).lower())
+        self.payment_customer.set(pid, p["customer_id"])
+
+    def check_indexes(self):
+        """Rebuilds every index from the tables and raises AssertionError if a kept one differs (tests)."""
+        fresh = Org.__new__(Org)
+        fresh.__dict__.update({k: v for k, v in self.__dict__.items()})
+        for name in ("contact_email", "contact_name", "invoice_number", "invoice_ref", "cn_number", "cn_ref",
+                     "payment_ref"):
+            setattr(fresh, name, TextIndex())
+        for name in ("contact_name_key", "item_name_key", "invoice_customer", "cn_customer", "payment_customer"):
+            setattr(fresh, name, KeyIndex())
+        for c in self.contacts.values():
+            fresh.index_contact(c)
+        for i in self.items.values():
+            fresh.index_item(i)
+        for i in self.invoices.values():
+            fresh.index_invoice(i)
+        for c in self.creditnotes.values():
+            fresh.index_creditnote(c)
+        for p in self.payments.values():
+            fresh.index_payment(p)
+        for name in ("contact_email", "contact_name", "contact_name_key", "item_name_key", "invoice_number",
+                     "invoice_ref", "invoice_customer", "cn_number", "cn_ref", "cn_customer", "payment_ref",
+                     "payment_customer"):
+            mine, want = getattr(self, name), getattr(fresh, name)
+            assert mine.key_of == want.key_of, f"{name}: keys differ"
+            assert mine.ids_of == want.ids_of, f"{name}: ids differ"
+            if isinstance(want, TextIndex):
+                assert mine.grams == want.grams, f"{name}: trigrams differ"
+        for table in (self.contacts, self.items, self.invoices, self.creditnotes, self.payments):
+            assert list(table) == sorted(table, key=self._pos.__getitem__), "positions differ from table order"
 
     def add_tax(self, body: dict) -> dict:
         tid = self.books.new_id()
@@ -1252,6 +1490,24 @@ def _page_context(q: dict, total: int) -> tuple[int, int, dict]:
     return (page - 1) * per_page, per_page, ctx
 
 
+def _narrow(q: dict, searches) -> set | None:
+    """Candidate ids for the loose text filters of a list call: the intersection, over the filters given, of
+    each index's candidates (a superset of the documents that match them all), or None for no narrowing.
+    `searches`: (query key, TextIndex or KeyIndex); a KeyIndex matches the whole value exactly."""
+    out = None
+    for key, index in searches:
+        if not q.get(key):
+            continue
+        if isinstance(index, TextIndex):
+            cands = index.candidates(q[key].lower())
+            if cands is None:
+                continue
+        else:
+            cands = index.get(q[key])
+        out = set(cands) if out is None else out & cands
+    return out
+
+
 class ZohoRoutes:
     """One Zoho Books API request against one organization."""
 
@@ -1419,19 +1675,26 @@ class ZohoRoutes:
         return self.listing("bankaccounts", rows, dict)
 
     # ------------------------------------------------------------------ contacts
-    def _contact_view(self, c: dict, full: bool = True) -> dict:
-        primary = next((p for p in c["contact_persons"] if p["is_primary_contact"]), None)
+    def _contact_base(self, c: dict) -> dict:
+        """The contact's fields with its primary person's, without the receivable sums."""
+        primary = primary_person(c)
         d = {k: v for k, v in c.items() if not k.startswith("_")}
         d.update({"email": primary["email"] if primary else "", "first_name": primary["first_name"] if primary else "",
                   "last_name": primary["last_name"] if primary else "", "phone": primary["phone"] if primary else "",
                   "currency_code": self.org.currencies[c["currency_id"]]["currency_code"]})
+        return d
+
+    def _contact_view(self, c: dict, full: bool = True) -> dict:
+        d = self._contact_base(c)
+        org, cid = self.org, c["contact_id"]
+        # Only this customer's documents (per-customer indexes), in table order.
         d["outstanding_receivable_amount"] = sum(
-            (i["balance"] for i in self.org.invoices.values() if i["customer_id"] == c["contact_id"]
-             and i["status"] not in ("draft", "void")), ZERO)
+            (i["balance"] for i in org.ordered(org.invoices, org.invoice_customer.get(cid))
+             if i["status"] not in ("draft", "void")), ZERO)
         d["unused_credits_receivable_amount"] = sum(
-            (p["unused_amount"] for p in self.org.payments.values() if p["customer_id"] == c["contact_id"]), ZERO) + \
-            sum((n["balance"] for n in self.org.creditnotes.values() if n["customer_id"] == c["contact_id"]
-                 and n["status"] == "open"), ZERO)
+            (p["unused_amount"] for p in org.ordered(org.payments, org.payment_customer.get(cid))), ZERO) + \
+            sum((n["balance"] for n in org.ordered(org.creditnotes, org.cn_customer.get(cid))
+                 if n["status"] == "open"), ZERO)
         if not full:
             d.pop("contact_persons", None)
             d.pop("billing_address", None)
@@ -1439,8 +1702,8 @@ class ZohoRoutes:
         return d
 
     def _has_transactions(self, cid: str) -> bool:
-        return any(d["customer_id"] == cid for t in (self.org.invoices, self.org.creditnotes, self.org.payments)
-                   for d in t.values())
+        org = self.org
+        return bool(org.invoice_customer.get(cid) or org.cn_customer.get(cid) or org.payment_customer.get(cid))
 
     def _persons(self, raw, existing: list | None = None) -> list:
         if raw is None:
@@ -1470,9 +1733,8 @@ class ZohoRoutes:
         if not name or len(name) > 200:
             raise ApiError(400, 3013, "Enter a valid Contact Name")
         if not self.books.sb.cfg.zoho_allow_duplicate_names:
-            for c in self.org.contacts.values():
-                if c["contact_id"] != skip_id and c["contact_name"].strip().lower() == name.lower():
-                    raise ApiError(400, 3062, "The contact already exists.Please specify a different name")
+            if any(other != skip_id for other in self.org.contact_name_key.get(name.strip().lower())):
+                raise ApiError(400, 3062, "The contact already exists.Please specify a different name")
         return name
 
     def _currency(self, cid) -> str:
@@ -1503,11 +1765,17 @@ class ZohoRoutes:
              "shipping_address": self._address(b.get("shipping_address")),
              "contact_persons": self._persons(b.get("contact_persons")), "custom_fields": b.get("custom_fields", []),
              "created_time": zoho_time(self.now), "last_modified_time": zoho_time(self.now)}
-        self.org.contacts[cid] = c
+        self.org.insert(self.org.contacts, cid, c)
         return self.ok({"contact": self._contact_view(c)}, "The contact has been added.", 201)
 
     def update_contact(self, cid):
         c = self._get(self.org.contacts, cid, "Contact")
+        try:
+            return self._update_contact(cid, c)
+        finally:
+            self.org.index_contact(c)  # also after a refusal that left some fields changed
+
+    def _update_contact(self, cid, c):
         b = self.body()
         if "contact_name" in b:
             c["contact_name"] = c["customer_name"] = self._check_contact_name(b["contact_name"], cid)
@@ -1534,17 +1802,25 @@ class ZohoRoutes:
     def contact_active(self, cid, state):
         c = self._get(self.org.contacts, cid, "Contact")
         c["status"] = state
+        self.org.index_contact(c)
         return self.ok({}, f"The contact has been marked as {state}.")
 
     def list_contacts(self):
-        rows = list(self.org.contacts.values())
         q = self.q
+        org = self.org
+        # The email / name indexes narrow the rows to a superset of the matches (in table order); the filters
+        # below still decide. Only the page is rendered with the receivable sums.
+        cands = _narrow(q, (("email", org.contact_email), ("email_contains", org.contact_email),
+                            ("email_startswith", org.contact_email), ("contact_name", org.contact_name),
+                            ("contact_name_startswith", org.contact_name),
+                            ("contact_name_contains", org.contact_name)))
+        rows = org.ordered(org.contacts, cands)
         fb = q.get("filter_by", "Status.Active")
         if fb == "Status.Active":
             rows = [c for c in rows if c["status"] == "active"]
         elif fb == "Status.Inactive":
             rows = [c for c in rows if c["status"] == "inactive"]
-        views = [self._contact_view(c, full=False) for c in rows]
+        views = [(c, self._contact_base(c)) for c in rows]
         # Loose, like Zoho: `email` matches by substring, names by prefix. Clients must re-check.
         for key, field, mode in (("email", "email", "contains"), ("email_contains", "email", "contains"),
                                  ("email_startswith", "email", "startswith"),
@@ -1558,14 +1834,14 @@ class ZohoRoutes:
                                  ("phone", "phone", "contains")):
             if q.get(key):
                 needle = q[key].lower()
-                views = [v for v in views if (needle in str(v.get(field, "")).lower() if mode == "contains"
-                                              else str(v.get(field, "")).lower().startswith(needle))]
+                views = [(c, v) for c, v in views if (needle in str(v.get(field, "")).lower() if mode == "contains"
+                                                      else str(v.get(field, "")).lower().startswith(needle))]
         if q.get("contact_type"):
-            views = [v for v in views if v["contact_type"] == q["contact_type"]]
+            views = [(c, v) for c, v in views if v["contact_type"] == q["contact_type"]]
         if q.get("search_text"):
             s = q["search_text"].lower()
-            views = [v for v in views if s in v["contact_name"].lower() or s in v.get("notes", "").lower()]
-        return self.listing("contacts", views, lambda v: v)
+            views = [(c, v) for c, v in views if s in v["contact_name"].lower() or s in v.get("notes", "").lower()]
+        return self.listing("contacts", [c for c, _ in views], lambda c: self._contact_view(c, full=False))
 
     # ------------------------------------------------------------------ items
     def _item_fields(self, b: dict, item: dict, creating: bool):
@@ -1573,10 +1849,10 @@ class ZohoRoutes:
             name = str(b.get("name") or "").strip()
             if not name or len(name) > 100:
                 raise ApiError(400, 2, "Invalid value passed for name")
-            for i in self.org.items.values():
-                if i["item_id"] != item.get("item_id") and i["name"].strip().lower() == name.lower():
-                    raise ApiError(400, 1000, "The item name already exist")
+            if any(other != item.get("item_id") for other in self.org.item_name_key.get(name.strip().lower())):
+                raise ApiError(400, 1000, "The item name already exist")
             item["name"] = name
+            self.org.index_item(item)  # (a stored item: an update; a new one is indexed when stored)
         if creating or "rate" in b:
             if b.get("rate") is None:
                 raise ApiError(400, 2, "Invalid value passed for rate")
@@ -1600,7 +1876,7 @@ class ZohoRoutes:
                 "created_time": zoho_time(self.now)}
         self._item_fields(b, item, True)
         item["last_modified_time"] = zoho_time(self.now)
-        self.org.items[iid] = item
+        self.org.insert(self.org.items, iid, item)
         return self.ok({"item": item}, "The item has been added.", 201)
 
     def update_item(self, iid):
@@ -1792,8 +2068,8 @@ class ZohoRoutes:
         else:
             inv["status"] = "sent"
 
-    def _next_number(self, prefix: str, width: int, table: dict, field: str) -> str:
-        taken = {d[field].lower() for d in table.values()}
+    def _next_number(self, prefix: str, width: int, taken: KeyIndex) -> str:
+        """The next free auto number; `taken` indexes the lower-cased numbers in use."""
         while True:
             self.org.counters[prefix] += 1
             n = f"{prefix}{self.org.counters[prefix]:0{width}d}"
@@ -1811,15 +2087,15 @@ class ZohoRoutes:
                 raise ApiError(400, 2, "Invalid value passed for invoice_number")
         else:
             number = None  # auto numbering ignores a number in the body
-        if number and any(i["invoice_number"].lower() == number.lower() for i in self.org.invoices.values()):
+        if number and self.org.invoice_number.get(number.lower()):
             raise ApiError(400, 1001, "Invoice Number already exist")
         inv = {"invoice_id": self.books.new_id(), "status": "draft", "_payments": [], "_credits": [],
                "write_off_amount": ZERO, "created_time": zoho_time(self.now)}
         self._doc_common(b, inv, True, "invoice")
-        inv["invoice_number"] = number or self._next_number("INV-", 6, self.org.invoices, "invoice_number")
+        inv["invoice_number"] = number or self._next_number("INV-", 6, self.org.invoice_number)
         inv["last_modified_time"] = zoho_time(self.now)
         self._refresh_invoice(inv)
-        self.org.invoices[inv["invoice_id"]] = inv
+        self.org.insert(self.org.invoices, inv["invoice_id"], inv)
         return self.ok({"invoice": self._invoice_view(inv)}, "The invoice has been created.", 201)
 
     def update_invoice(self, iid):
@@ -1836,8 +2112,7 @@ class ZohoRoutes:
             if not self.flag("ignore_auto_number_generation") or not number:
                 raise ApiError(400, 6, "Invalid values: changing invoice_number requires "
                                        "ignore_auto_number_generation=true")
-            if any(i["invoice_number"].lower() == number.lower() and i["invoice_id"] != iid
-                   for i in self.org.invoices.values()):
+            if any(other != iid for other in self.org.invoice_number.get(number.lower())):
                 raise ApiError(400, 1001, "Invoice Number already exist")
         trial = {k: (list(v) if isinstance(v, list) else v) for k, v in inv.items()}
         self._doc_common(b, trial, False, "invoice")
@@ -1853,6 +2128,7 @@ class ZohoRoutes:
         trial["last_modified_time"] = zoho_time(self.now)
         inv.clear()
         inv.update(trial)
+        self.org.index_invoice(inv)  # number, reference and customer may have changed
         self._refresh_invoice(inv)
         return self.ok({"invoice": self._invoice_view(inv)}, "Invoice information has been updated.")
 
@@ -1861,7 +2137,12 @@ class ZohoRoutes:
 
     def list_invoices(self):
         q = self.q
-        rows = list(self.org.invoices.values())
+        org = self.org
+        rows = org.ordered(org.invoices, _narrow(q, (
+            ("invoice_number", org.invoice_number), ("invoice_number_startswith", org.invoice_number),
+            ("invoice_number_contains", org.invoice_number), ("reference_number", org.invoice_ref),
+            ("reference_number_startswith", org.invoice_ref), ("reference_number_contains", org.invoice_ref),
+            ("customer_id", org.invoice_customer))))
         for key, field, mode in (("invoice_number", "invoice_number", "startswith"),
                                  ("invoice_number_startswith", "invoice_number", "startswith"),
                                  ("invoice_number_contains", "invoice_number", "contains"),
@@ -1965,7 +2246,7 @@ class ZohoRoutes:
                 raise ApiError(400, 2, "Invalid value passed for creditnote_number")
         else:
             number = None
-        if number and any(c["creditnote_number"].lower() == number.lower() for c in self.org.creditnotes.values()):
+        if number and self.org.cn_number.get(number.lower()):
             raise ApiError(400, 12018, "The specified Credit Note Number already exists")
         cn = {"creditnote_id": self.books.new_id(), "status": "draft" if b.get("is_draft") else "open",
               "_applied": [], "_refunds": [], "invoice_id": "", "invoice_number": "",
@@ -1979,10 +2260,10 @@ class ZohoRoutes:
             if inv["customer_id"] != cn["customer_id"]:
                 raise ApiError(400, 2, "Invalid value passed for invoice_id: the invoice belongs to another customer")
             cn["invoice_id"], cn["invoice_number"] = inv["invoice_id"], inv["invoice_number"]
-        cn["creditnote_number"] = number or self._next_number("CN-", 5, self.org.creditnotes, "creditnote_number")
+        cn["creditnote_number"] = number or self._next_number("CN-", 5, self.org.cn_number)
         cn["last_modified_time"] = zoho_time(self.now)
         self._refresh_creditnote(cn)
-        self.org.creditnotes[cn["creditnote_id"]] = cn
+        self.org.insert(self.org.creditnotes, cn["creditnote_id"], cn)
         return self.ok({"creditnote": self._cn_view(cn)}, "The credit note has been created.", 201)
 
     def get_creditnote(self, cid):
@@ -1990,7 +2271,11 @@ class ZohoRoutes:
 
     def list_creditnotes(self):
         q = self.q
-        rows = list(self.org.creditnotes.values())
+        org = self.org
+        rows = org.ordered(org.creditnotes, _narrow(q, (
+            ("creditnote_number", org.cn_number), ("creditnote_number_startswith", org.cn_number),
+            ("creditnote_number_contains", org.cn_number), ("reference_number", org.cn_ref),
+            ("customer_id", org.cn_customer))))
         for key, field, mode in (("creditnote_number", "creditnote_number", "startswith"),
                                  ("creditnote_number_startswith", "creditnote_number", "startswith"),
                                  ("creditnote_number_contains", "creditnote_number", "contains"),
@@ -2156,7 +2441,7 @@ class ZohoRoutes:
                                   "balance_amount": inv["balance"] - amt, "total": inv["total"]})
             inv["_payments"].append({"payment_id": pid, "amount": amt, "invoice_payment_id": link})
             self._refresh_invoice(inv)
-        self.org.payments[pid] = p
+        self.org.insert(self.org.payments, pid, p)
         return self.ok({"payment": self._payment_view(p)}, "The payment has been created.", 201)
 
     def get_payment(self, pid):
@@ -2164,7 +2449,10 @@ class ZohoRoutes:
 
     def list_payments(self):
         q = self.q
-        rows = list(self.org.payments.values())
+        org = self.org
+        rows = org.ordered(org.payments, _narrow(q, (
+            ("reference_number", org.payment_ref), ("reference_number_startswith", org.payment_ref),
+            ("reference_number_contains", org.payment_ref), ("customer_id", org.payment_customer))))
         for key, mode in (("reference_number", "contains"), ("reference_number_startswith", "startswith"),
                           ("reference_number_contains", "contains")):
             if q.get(key):

@@ -155,7 +155,9 @@ enum Report {
             + "US orders tax-exclusive with taxed shipping, EUR/GBP tax-inclusive, coupons, payments), planned with "
             + "`Planner.plan` in batches of \(i(plans.last ?? nil, "batch_size") ?? 250) against an empty mapping table, as a "
             + "first import plans each page. Each size runs in its own process; the time is `Planner.mappingKeys` + "
-            + "`Planner.plan` only (generating the orders is timed apart), peak RSS is the process's `ru_maxrss`.")
+            + "`Planner.plan` only (generating the orders is timed apart), peak RSS is the process's `ru_maxrss`. `Planner.plan` "
+            + "prepares the orders of a batch on every core (mapping, payloads and fingerprints), then adds their operations "
+            + "in order, so the figures below are wall time on all cores.")
         md.append("")
         md.append("| orders | planning time | per order | peak RSS | operations planned | problems | generating the orders |")
         md.append("|---:|---:|---:|---:|---:|---:|---:|")

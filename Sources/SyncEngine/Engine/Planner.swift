@@ -166,8 +166,7 @@ public enum Planner {
         for rejected in changes.rejected {
             plan.problems.append(PlanProblem(kind: "quarantine", entityKey: rejected.entityKey, message: rejected.reason))
         }
-        let orders = changes.orders
-        for i in orders.indices { planOrder(orders[i], settings: settings, state: &state, plan: &plan) }
+        planOrders(changes.orders, settings: settings, state: &state, plan: &plan)
         for change in changes.refunds {
             planRefund(change, settings: settings, state: &state, plan: &plan)
         }
@@ -179,12 +178,104 @@ public enum Planner {
 
     // MARK: Orders
 
+    /// Orders at least this many in one call are prepared on all cores (the result is the same, in the same order).
+    static let concurrentOrderThreshold = 64
+
+    /// Plans `orders` in their order. What each order needs from the orders before it (its contact key) is
+    /// decided first, one by one; the costly part, which depends on nothing but the order (mapping it and writing
+    /// its payloads and fingerprints), then runs on every core; the operations are added one order after another.
+    static func planOrders(_ orders: [OrderChange], settings: MappingSettings, state: inout PlanningState, plan: inout SyncPlan) {
+        let cores = min(ProcessInfo.processInfo.activeProcessorCount, 8)
+        guard cores > 1, orders.count >= concurrentOrderThreshold else {
+            for i in orders.indices { planOrder(orders[i], settings: settings, state: &state, plan: &plan) }
+            return
+        }
+        var work = [OrderWork](repeating: OrderWork(), count: orders.count)
+        for i in orders.indices { startOrder(orders[i], settings: settings, state: &state, work: &work[i]) }
+        let frozen = state
+        work.withUnsafeMutableBufferPointer { buffer in
+            nonisolated(unsafe) let slots = buffer
+            // A few chunks per core, so that a core that finishes early takes another.
+            let chunks = min(cores * 4, orders.count)
+            DispatchQueue.concurrentPerform(iterations: chunks) { chunk in
+                let range = (orders.count * chunk / chunks)..<(orders.count * (chunk + 1) / chunks)
+                for i in range { prepareOrder(orders[i], settings: settings, state: frozen, work: &slots[i]) }
+            }
+        }
+        for i in orders.indices { finishOrder(orders[i], settings: settings, work: work[i], state: &state, plan: &plan) }
+    }
+
     static func planOrder(_ change: OrderChange, settings: MappingSettings, state: inout PlanningState, plan: inout SyncPlan) {
+        var work = OrderWork()
+        startOrder(change, settings: settings, state: &state, work: &work)
+        prepareOrder(change, settings: settings, state: state, work: &work)
+        finishOrder(change, settings: settings, work: work, state: &state, plan: &plan)
+    }
+
+    /// What an order's plan takes from the orders planned before it: its disposition and contact key.
+    static func startOrder(_ change: OrderChange, settings: MappingSettings, state: inout PlanningState, work: inout OrderWork) {
+        let order = change.order
+        work.disposition = OrderClassification.disposition(order: order, hasInvoice: state.record(EntityKey.order(order.id)) != nil,
+                                                           settings: settings)
+        guard work.disposition == .invoice else { return }
+        // Contact: one per (customer, currency).
+        work.currency = InvoiceMapping.currency(of: order, settings: settings)
+        work.contactKey = state.contactKey(base: ContactMapping.baseKey(order: order), currency: work.currency)
+    }
+
+    /// The order's invoice, payments and contact, mapped and encoded. Reads `state`, changes nothing else.
+    static func prepareOrder(_ change: OrderChange, settings: MappingSettings, state: PlanningState, work: inout OrderWork) {
+        guard work.disposition == .invoice else { return }
+        let order = change.order
+        let invoiceSpec: InvoiceSpec
+        do {
+            invoiceSpec = try InvoiceMapping.invoiceSpec(order: order, contactKey: work.contactKey, settings: settings)
+        } catch {
+            work.failure = "\(error)"
+            work.mapped = false
+            return
+        }
+        let orderKey = EntityKey.order(order.id)
+        // Without a known invoice the operation is certain: its payload and fingerprint come from one pass.
+        let invoice = state.record(orderKey)
+        let encoded = invoice == nil ? invoiceSpec.encoded() : nil
+        let fingerprint = encoded?.fingerprint ?? invoiceSpec.fingerprint
+        if invoice?.fingerprint != fingerprint {
+            work.invoice = PlannedOperation(kind: OperationKind.invoiceEnsure.rawValue, entityKey: orderKey,
+                                            zohoKey: invoiceSpec.invoiceNumber,
+                                            payload: ["spec": encoded?.json ?? invoiceSpec.toJSON()], fingerprint: fingerprint)
+        } else if invoice?.zohoStatus == "void" {
+            // A voided invoice whose order is a sale again needs a person: Zoho cannot un-void into the same
+            // state without reopening it.
+            work.failure = "order \(order.id) is a sale again but invoice \(invoiceSpec.invoiceNumber) is void in Zoho; reopen it (Void → Draft) or leave it"
+        }
+        if settings.itemsMissing == .create {
+            work.itemLines = invoiceSpec.lines.compactMap { line in
+                guard let sku = line.sku, !sku.isEmpty else { return nil }
+                return OrderWork.ItemLine(sku: sku, kind: line.kind, bcLineID: line.bcLineID)
+            }
+        }
+        let payments = PaymentMapping.paymentSpecs(order: order, transactions: change.transactions, contactKey: work.contactKey,
+                                                   settings: settings, orderDay: invoiceSpec.date)
+        for i in payments.indices where !state.isKnown(payments[i].key) {
+            let (json, fingerprint) = payments[i].encoded()
+            work.payments.append(PlannedOperation(kind: OperationKind.paymentEnsure.rawValue, entityKey: payments[i].key,
+                                                  zohoKey: payments[i].referenceNumber, payload: ["spec": json], fingerprint: fingerprint))
+        }
+        if !state.isKnown(work.contactKey) {
+            // Used only by the first order of the batch with this contact.
+            let contactSpec = ContactMapping.contactSpec(order: order, customer: change.customer, key: work.contactKey, currency: work.currency)
+            work.contact = contactOperation(contactSpec)
+        }
+    }
+
+    /// Adds the order's operations, problems and skips to the plan, in this order: contact, items, invoice, payments.
+    static func finishOrder(_ change: OrderChange, settings: MappingSettings, work: OrderWork, state: inout PlanningState, plan: inout SyncPlan) {
         let order = change.order
         let orderKey = EntityKey.order(order.id)
         let invoice = state.record(orderKey)
 
-        switch OrderClassification.disposition(order: order, hasInvoice: invoice != nil, settings: settings) {
+        switch work.disposition {
         case .skip(let reason):
             if reason.needsAttention {
                 plan.problems.append(PlanProblem(kind: "attention", entityKey: orderKey, message: reason.message))
@@ -210,63 +301,34 @@ public enum Planner {
         case .invoice:
             break
         }
-
-        // Contact: one per (customer, currency).
-        let currency = InvoiceMapping.currency(of: order, settings: settings)
-        let contactKey = state.contactKey(base: ContactMapping.baseKey(order: order), currency: currency)
-
-        // Invoice.
-        let invoiceSpec: InvoiceSpec
-        do {
-            invoiceSpec = try InvoiceMapping.invoiceSpec(order: order, contactKey: contactKey, settings: settings)
-        } catch {
-            plan.problems.append(PlanProblem(kind: "quarantine", entityKey: orderKey, message: "\(error)"))
+        guard work.mapped else {
+            plan.problems.append(PlanProblem(kind: "quarantine", entityKey: orderKey, message: work.failure ?? "order \(order.id) could not be mapped"))
             return
         }
-        let payments = PaymentMapping.paymentSpecs(order: order, transactions: change.transactions, contactKey: contactKey, settings: settings,
-                                                   orderDay: invoiceSpec.date)
 
         // Operations go straight into the plan, in order; `planned` counts this order's.
         let planned = plan.operations.count
-        if !state.isKnown(contactKey), state.plannedContacts.insert(contactKey).inserted {
-            let contactSpec = ContactMapping.contactSpec(order: order, customer: change.customer, key: contactKey, currency: currency)
-            plan.operations.append(contactOperation(contactSpec))
+        if let contact = work.contact, state.plannedContacts.insert(work.contactKey).inserted {
+            plan.operations.append(contact)
         }
         // Items are created ahead only under `items.missing = create`; `generic` and `fail` are decided when the
         // invoice is sent, against the item list.
-        if settings.itemsMissing == .create {
-            let lines = invoiceSpec.lines
-            for i in lines.indices {
-                guard let sku = lines[i].sku, !sku.isEmpty else { continue }
-                let skuKey = EntityKey.sku(sku)
-                guard !state.isKnown(skuKey), state.plannedItems.insert(skuKey).inserted else { continue }
-                if let itemSpec = ItemMapping.itemSpec(sku: sku, kind: lines[i].kind, bcLineID: lines[i].bcLineID, order: order,
-                                                       settings: settings) {
-                    plan.operations.append(itemOperation(itemSpec))
-                } else {
-                    // No item for this line: a later line with the SKU may still make one.
-                    state.plannedItems.remove(skuKey)
-                }
+        for line in work.itemLines {
+            let skuKey = EntityKey.sku(line.sku)
+            guard !state.isKnown(skuKey), state.plannedItems.insert(skuKey).inserted else { continue }
+            if let itemSpec = ItemMapping.itemSpec(sku: line.sku, kind: line.kind, bcLineID: line.bcLineID, order: order, settings: settings) {
+                plan.operations.append(itemOperation(itemSpec))
+            } else {
+                // No item for this line: a later line with the SKU may still make one.
+                state.plannedItems.remove(skuKey)
             }
         }
-        // Without a known invoice the operation is certain: its payload and fingerprint come from one pass.
-        let encoded = invoice == nil ? invoiceSpec.encoded() : nil
-        let fingerprint = encoded?.fingerprint ?? invoiceSpec.fingerprint
-        if invoice?.fingerprint != fingerprint {
-            plan.operations.append(PlannedOperation(kind: OperationKind.invoiceEnsure.rawValue, entityKey: orderKey,
-                                                    zohoKey: invoiceSpec.invoiceNumber,
-                                                    payload: ["spec": encoded?.json ?? invoiceSpec.toJSON()], fingerprint: fingerprint))
-        } else if invoice?.zohoStatus == "void" {
-            // A voided invoice whose order is a sale again needs a person: Zoho cannot un-void into the same
-            // state without reopening it.
-            plan.problems.append(PlanProblem(kind: "attention", entityKey: orderKey,
-                message: "order \(order.id) is a sale again but invoice \(invoiceSpec.invoiceNumber) is void in Zoho; reopen it (Void → Draft) or leave it"))
+        if let invoiceOperation = work.invoice {
+            plan.operations.append(invoiceOperation)
+        } else if let attention = work.failure {
+            plan.problems.append(PlanProblem(kind: "attention", entityKey: orderKey, message: attention))
         }
-        for i in payments.indices where !state.isKnown(payments[i].key) {
-            let (json, fingerprint) = payments[i].encoded()
-            plan.operations.append(PlannedOperation(kind: OperationKind.paymentEnsure.rawValue, entityKey: payments[i].key,
-                                                    zohoKey: payments[i].referenceNumber, payload: ["spec": json], fingerprint: fingerprint))
-        }
+        plan.operations.append(contentsOf: work.payments)
         if plan.operations.count == planned {
             plan.skips.append(PlanSkip(entityKey: orderKey, reason: "unchanged"))
         }
@@ -333,8 +395,31 @@ public enum Planner {
     }
 }
 
+/// One order's share of a plan, worked out apart from the others (see ``Planner/planOrders``).
+struct OrderWork: Sendable {
+    var disposition: OrderDisposition = .invoice
+    var currency = ""
+    var contactKey = ""
+    /// False when the invoice could not be mapped (the order is quarantined with `failure`).
+    var mapped = true
+    /// Why the order is quarantined, or (when mapped) why its void invoice needs a person.
+    var failure: String?
+    /// The invoice operation, when the invoice is new or differs from the one in Zoho.
+    var invoice: PlannedOperation?
+    /// The invoice's lines that name a SKU, for the items to create (`items.missing = create`).
+    var itemLines: [ItemLine] = []
+    struct ItemLine: Sendable {
+        var sku: String
+        var kind: LineKind
+        var bcLineID: Int64?
+    }
+    var payments: [PlannedOperation] = []
+    /// The contact operation, when the contact is not known.
+    var contact: PlannedOperation?
+}
+
 /// Bookkeeping while one plan is built.
-struct PlanningState {
+struct PlanningState: Sendable {
     var known: [String: MappingRecord]
     var plannedContacts: Set<String> = []
     var plannedItems: Set<String> = []
