@@ -3,12 +3,12 @@
 # per-minute limit on a scaled clock, planning time and memory without network, webhook intake. Prints the table
 # and writes docs/BENCHMARKS.md with the machine, the date and the commit.
 #
-# Environment: BENCH_SCALE (backfill clock scale, default 60), BENCH_SCRATCH (build folder, default
+# Environment: BENCH_SCALE (backfill clock scale, default 30), BENCH_SCRATCH (build folder, default
 # .build-bench-release), BENCH_KEEP=1 keeps the work folder.
 set -euo pipefail
 here="$(cd "$(dirname "$0")/.." && pwd)"
 cd "$here"
-scale="${BENCH_SCALE:-60}"
+scale="${BENCH_SCALE:-30}"
 scratch="${BENCH_SCRATCH:-.build-bench-release}"
 work="$(mktemp -d "${TMPDIR:-/tmp}/zbsync-bench.XXXXXX")"
 results="$work/results"
