@@ -125,7 +125,7 @@ extension SQLiteStateStore {
     public func requeue(ids: [Int64]?, includeFailed: Bool, at: Date) throws -> Int {
         let states = includeFailed ? "'dead', 'failed'" : "'dead'"
         let update = """
-            UPDATE journal SET state = 'pending', attempts = 0, next_attempt_at = ?, updated_at = ?
+            UPDATE journal SET state = 'pending', attempts = MIN(attempts, 1), next_attempt_at = ?, updated_at = ?
             WHERE state IN (\(states))
             """
         return try write { db in

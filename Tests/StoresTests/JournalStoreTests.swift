@@ -119,7 +119,8 @@ import Testing
 
         #expect(try store.requeue(ids: [ids[1], ids[2], ids[3]], includeFailed: false, at: t(3)) == 1)
         let requeued = try #require(try store.entry(id: ids[1]))
-        #expect(requeued.state == .pending && requeued.attempts == 0 && requeued.nextAttemptAt == t(3))
+        // A row that was sent keeps one attempt: its next try looks its key up before creating anything.
+        #expect(requeued.state == .pending && requeued.attempts == 1 && requeued.nextAttemptAt == t(3))
         #expect(try store.entry(id: ids[0])?.state == .dead)
 
         #expect(try store.requeue(ids: nil, includeFailed: true, at: t(4)) == 2)

@@ -117,14 +117,14 @@ import Testing
         #expect(h.transport.tokenRequests.count == 1)
     }
 
-    @Test func refreshGuardStopsTheFourthRefreshInTenMinutes() async throws {
+    @Test func refreshGuardHoldsBackTheSeventhRefreshInTenMinutes() async throws {
         let h = ZohoHarness()
-        for minutesAgo in [9.0, 5.0, 1.0] { try h.tokens.recordRefreshAttempt(at: h.clock.now().addingTimeInterval(-minutesAgo * 60)) }
-        h.transport.on("POST", "/oauth/v2/token", .fixture("token.refresh.ok"))
-        await expectRemoteError({ _ = try await h.makeAuth().session() }) {
-            if case .authorization(.zoho, let m) = $0 { return m.contains("too many token refreshes") }
-            return false
+        for minutesAgo in [9.0, 8.0, 6.0, 5.0, 3.0, 1.0] {
+            try h.tokens.recordRefreshAttempt(at: h.clock.now().addingTimeInterval(-minutesAgo * 60))
         }
+        h.transport.on("POST", "/oauth/v2/token", .fixture("token.refresh.ok"))
+        // A pause (exit 75, everything queued), not a refused credential.
+        await expectRemoteError({ _ = try await h.makeAuth().session() }) { $0 == .rateLimited(.zoho, code: nil, retryAfter: 600) }
         #expect(h.transport.tokenRequests.isEmpty)
         // Once the oldest attempt leaves the window, a refresh is allowed again.
         h.clock.advance(by: 61)

@@ -139,7 +139,8 @@ public final class Executor: @unchecked Sendable {
         let log = logger.with(["op.id": String(entry.id), "op.kind": op.kind, "bc.entity": op.entityKey])
 
         // A newer plan for the same entity replaces this one.
-        if let newer = try? store.entries(entityKey: op.entityKey).last(where: { $0.operation.kind == op.kind && $0.id > entry.id && $0.state != .done }), newer.id != entry.id {
+        let sameEntity = (try? store.entries(entityKey: op.entityKey)) ?? []
+        if let newer = sameEntity.last(where: { $0.operation.kind == op.kind && $0.id > entry.id && $0.state != .done }), newer.id != entry.id {
             try? store.complete(id: entry.id, mapping: nil, audit: audit(op, outcome: "skip", message: "superseded by operation \(newer.id)"))
             return true
         }
@@ -154,7 +155,12 @@ public final class Executor: @unchecked Sendable {
             log.error("dependency check failed: \(error)")
         }
 
-        let uncertain = entry.state == .unknown
+        // Uncertainty is sticky: a row that was ever sent (an attempt may have reached Zoho before a failure, a
+        // crash or a lost reply), or that replaces an earlier plan of the same entity that was sent, looks its
+        // key up before it creates anything. A failed lookup or a newer plan never turns "maybe created" into
+        // "not created".
+        let uncertain = entry.state == .unknown || entry.attempts > 0
+            || sameEntity.contains { $0.id < entry.id && $0.operation.kind == op.kind && $0.attempts > 0 }
         do {
             try store.markSending(id: entry.id, at: now)
         } catch {
@@ -268,8 +274,11 @@ public final class Executor: @unchecked Sendable {
         guard let kind = OperationKind(rawValue: op.kind) else { return nil }
         let spec = op.payload["spec"]
         switch kind {
-        case .contactEnsure, .itemEnsure, .invoiceVoid:
+        case .contactEnsure, .itemEnsure:
             return nil
+        case .invoiceVoid:
+            // A cancellation planned while the invoice was still queued waits for it (then voids what it made).
+            if let o = op.payload["order_id"]?.int64 { needed.append(EntityKey.order(o)) }
         case .invoiceEnsure:
             if let c = spec?["contact_key"]?.string { needed.append(c) }
             for line in spec?["lines"]?.array ?? [] {
@@ -285,7 +294,7 @@ public final class Executor: @unchecked Sendable {
             guard let blocker = pending.first else {
                 // Items: no operation will create it; the line falls back to the generic item at resolve time.
                 if key.hasPrefix("sku:") { continue }
-                if key.hasPrefix("order:") && kind != .invoiceEnsure {
+                if key.hasPrefix("order:") && kind != .invoiceEnsure && kind != .invoiceVoid {
                     // The invoice may be planned by an operation that already finished without a mapping
                     // (skipped); nothing will come.
                     throw RemoteError.rejected(.zoho, status: 0, code: nil, message: "\(key) has no invoice in Zoho")
@@ -326,7 +335,7 @@ public final class Executor: @unchecked Sendable {
         let spec = op.payload["spec"] ?? .null
         switch kind {
         case .contactEnsure:
-            return try await ensureContact(try ContactSpec(json: spec), fingerprint: op.fingerprint)
+            return try await ensureContact(try ContactSpec(json: spec), fingerprint: op.fingerprint, uncertain: uncertain)
         case .itemEnsure:
             return try await ensureItem(try ItemSpec(json: spec), fingerprint: op.fingerprint)
         case .invoiceEnsure:
@@ -347,7 +356,7 @@ public final class Executor: @unchecked Sendable {
 
     // MARK: Contacts
 
-    func ensureContact(_ spec: ContactSpec, fingerprint: String) async throws -> Applied {
+    func ensureContact(_ spec: ContactSpec, fingerprint: String, uncertain: Bool = false) async throws -> Applied {
         let now = clock.now()
         let extra: JSON = ["currency": .string(spec.draft.currencyCode), "email": .string(spec.draft.email)]
         if let existing = try store.mapping(spec.key) {
@@ -375,7 +384,18 @@ public final class Executor: @unchecked Sendable {
         do {
             created = try await sink.createContact(draft)
         } catch RemoteError.duplicate {
-            // Display names are unique in Zoho; make this one unique with the email (or the key).
+            // The name is taken. By this shopper (the same email, compared without case; Zoho's email filter may
+            // have missed it), or, for a shopper without an email, by this row's own earlier create whose reply
+            // was lost: adopt it. Anyone else's name: make this one unique with the email (or the key).
+            let wanted = draft.email.lowercased()
+            let sameName = try await sink.contacts(name: draft.contactName).filter {
+                $0.currencyCode.isEmpty || $0.currencyCode.uppercased() == draft.currencyCode.uppercased()
+            }
+            if let same = sameName.first(where: { wanted.isEmpty ? (uncertain && $0.email.isEmpty) : $0.email.lowercased() == wanted }) {
+                return Applied(mapping: MappingRecord(entityKey: spec.key, zohoID: same.contactID, zohoNumber: same.contactName,
+                                                      fingerprint: fingerprint, zohoStatus: "active", extra: extra, updatedAt: now),
+                               outcome: "adopt", message: "adopted contact \(same.contactName) by name and email")
+            }
             draft.contactName = ContactMapping.disambiguated(name: draft.contactName, email: draft.email, key: spec.key)
             do {
                 created = try await sink.createContact(draft)
@@ -537,6 +557,13 @@ public final class Executor: @unchecked Sendable {
                 message = "adopted existing invoice \(invoice.invoiceNumber)"
             }
         }
+        if !invoice.totalKnown || invoice.status.isEmpty {
+            // A reply without the total or the status: read the invoice before comparing totals or marking it sent.
+            invoice = try await sink.invoice(id: invoice.invoiceID)
+            guard invoice.totalKnown else {
+                throw RemoteError.malformed(.zoho, "GET /invoices/\(invoice.invoiceID): the reply has no total")
+            }
+        }
         // Zoho's total is the truth: correct the adjustment once when it differs from BigCommerce's.
         if invoice.total != spec.targetTotal, invoice.status != "void" {
             draft.adjustment = (draft.adjustment + (spec.targetTotal - invoice.total)).roundedToCents
@@ -549,7 +576,7 @@ public final class Executor: @unchecked Sendable {
         if invoice.total != spec.targetTotal {
             attention = "invoice \(spec.invoiceNumber) total \(invoice.total.centsString) differs from BigCommerce \(spec.targetTotal.centsString) \(spec.currencyCode)"
         }
-        if invoice.status == "draft" {
+        if invoice.status == "draft" || invoice.status.isEmpty {
             try await sink.markInvoiceSent(id: invoice.invoiceID)
             invoice.status = "sent"
         }
@@ -634,6 +661,12 @@ public final class Executor: @unchecked Sendable {
                 do {
                     var created = try await sink.createCreditNote(draft)
                     try crashPoint(.afterRemoteCreate)
+                    if !created.totalKnown {
+                        created = try await sink.creditNote(id: created.creditNoteID)
+                        guard created.totalKnown else {
+                            throw RemoteError.malformed(.zoho, "GET /creditnotes/\(created.creditNoteID): the reply has no total")
+                        }
+                    }
                     if created.total != spec.targetTotal {
                         // Credit notes follow the invoice rule: Zoho's total must equal the refund.
                         draft.adjustment = (draft.adjustment + (spec.targetTotal - created.total)).roundedToCents
@@ -655,6 +688,9 @@ public final class Executor: @unchecked Sendable {
         // Settle the credit: apply it to the invoice while the invoice has a balance, refund the rest
         // that BigCommerce actually paid back. Each step reads Zoho's balances first, so it is safe to repeat.
         let note = try await sink.creditNote(id: mapping.zohoID)
+        guard note.balanceKnown, note.totalKnown else {
+            throw RemoteError.malformed(.zoho, "GET /creditnotes/\(mapping.zohoID): the reply has no total or balance")
+        }
         var applied = mapping.extra["applied"]?.decimal ?? 0
         var remaining = note.balance
         if mapping.zohoStatus == "created", remaining > 0, invoiceMapping.zohoStatus != "void" {
@@ -671,7 +707,13 @@ public final class Executor: @unchecked Sendable {
             try store.upsertMapping(mapping)
         }
         if mapping.zohoStatus == "applied" {
-            let alreadyRefunded = max(0, note.total - applied - remaining)
+            var alreadyRefunded = max(0, note.total - applied - remaining)
+            if uncertain {
+                // An earlier refund request may have reached Zoho with its reply lost; what Zoho lists is counted
+                // whether or not it lowered the note's balance.
+                let listed = try await sink.creditNoteRefunds(id: mapping.zohoID).reduce(Decimal(0)) { $0 + $1.amount }
+                alreadyRefunded = max(alreadyRefunded, listed)
+            }
             let toRefund = min(remaining, max(0, spec.refundedAmount - alreadyRefunded - applied))
             if toRefund > 0 {
                 let account = try await org.refundAccountID(spec.refundAccount)

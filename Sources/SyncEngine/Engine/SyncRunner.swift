@@ -381,6 +381,17 @@ public final class SyncRunner: @unchecked Sendable {
             known[key] = MappingRecord(entityKey: key, zohoID: "", fingerprint: pending.operation.fingerprint, zohoStatus: "pending",
                                        extra: extra, updatedAt: clock.now())
         }
+        // A cancelled order whose invoice is still queued (not sent yet, or its outcome unknown) counts as
+        // invoiced: the void is planned behind it, so the queued invoice never stays live.
+        for change in changes.orders where change.order.isDeleted || change.order.statusID == 5 || change.order.statusID == 6 {
+            let key = EntityKey.order(change.order.id)
+            guard known[key] == nil,
+                  let queued = try store.entries(entityKey: key).last(where: {
+                      $0.state != .done && $0.operation.kind == OperationKind.invoiceEnsure.rawValue
+                  }) else { continue }
+            known[key] = MappingRecord(entityKey: key, zohoID: "", zohoNumber: queued.operation.zohoKey,
+                                       fingerprint: queued.operation.fingerprint, zohoStatus: "pending", updatedAt: clock.now())
+        }
         let plan = Planner.plan(changes, mappings: known, settings: settings.mapping)
         report.plan.operations += plan.operations
         report.plan.problems += plan.problems

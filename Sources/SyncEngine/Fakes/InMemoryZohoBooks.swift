@@ -21,7 +21,7 @@ public final class InMemoryZohoBooks: ZohoBooksSink, @unchecked Sendable {
         case contactsPage, contactsByEmail, contactsByName, createContact, updateContact
         case itemsPage, itemsBySKU, createItem
         case invoicesByNumber, invoice, createInvoice, updateInvoice, markInvoiceSent, voidInvoice
-        case creditNotesByNumber, creditNote, createCreditNote, applyCreditNote, refundCreditNote
+        case creditNotesByNumber, creditNote, createCreditNote, applyCreditNote, refundCreditNote, creditNoteRefunds
         case paymentsByReference, createPayment
 
         /// True for calls that change Zoho's state.
@@ -148,6 +148,7 @@ public final class InMemoryZohoBooks: ZohoBooksSink, @unchecked Sendable {
     private var fired: [String: Int] = [:]
     private var rounding: ZohoTaxRounding
     private var draftPaymentsRefused = true
+    private var refundsLowerBalance = true
 
     /// - Parameters:
     ///   - currencyCodes: enabled currencies besides the base currency.
@@ -194,6 +195,13 @@ public final class InMemoryZohoBooks: ZohoBooksSink, @unchecked Sendable {
 
     /// Refuse payments on draft invoices (Zoho's behaviour here is unverified; the connector marks invoices sent
     /// first either way).
+    /// False: a credit-note refund is recorded but leaves the note's `balance` as it was (the references do not
+    /// say that a refund lowers it), so callers cannot rely on the balance alone.
+    public var creditNoteRefundsLowerTheBalance: Bool {
+        get { lock.withLock { refundsLowerBalance } }
+        set { lock.withLock { refundsLowerBalance = newValue } }
+    }
+
     public var rejectsPaymentsOnDraftInvoices: Bool {
         get { lock.withLock { draftPaymentsRefused } }
         set { lock.withLock { draftPaymentsRefused = newValue } }
@@ -644,8 +652,21 @@ public final class InMemoryZohoBooks: ZohoBooksSink, @unchecked Sendable {
                 throw Self.invalid("Invalid value passed for from_account_id")
             }
             creditNoteStore[c].refunds.append(draft)
-            creditNoteStore[c].balance -= draft.amount
-            if creditNoteStore[c].balance == 0 { creditNoteStore[c].status = "closed" }
+            if refundsLowerBalance {
+                creditNoteStore[c].balance -= draft.amount
+                if creditNoteStore[c].balance == 0 { creditNoteStore[c].status = "closed" }
+            }
+        }
+    }
+
+    public func creditNoteRefunds(id: String) async throws -> [ZohoCreditNoteRefund] {
+        try perform(.creditNoteRefunds) {
+            guard let cn = creditNoteStore.first(where: { $0.creditNoteID == id }) else {
+                throw RemoteError.notFound(.zoho, "Credit Note does not exist.")
+            }
+            return cn.refunds.enumerated().map { i, r in
+                ZohoCreditNoteRefund(refundID: "\(id)-r\(i + 1)", amount: r.amount, referenceNumber: r.referenceNumber)
+            }
         }
     }
 

@@ -136,6 +136,8 @@ public struct ZohoInvoice: Sendable, Equatable, Hashable {
     public var creditsApplied: Decimal = 0
     /// Line ids in the order sent (filled by create/get, empty in list rows).
     public var lineItemIDs: [String] = []
+    /// False when the reply carried no `total` (then `total` 0 means "not said", not zero).
+    public var totalKnown = true
     public init(invoiceID: String, invoiceNumber: String, status: String) {
         self.invoiceID = invoiceID; self.invoiceNumber = invoiceNumber; self.status = status
     }
@@ -169,6 +171,9 @@ public struct ZohoCreditNote: Sendable, Equatable, Hashable {
     public var total: Decimal = 0
     /// Credit not yet applied or refunded.
     public var balance: Decimal = 0
+    /// False when the reply carried no `total` / `balance` (then 0 above means "not said", not zero).
+    public var totalKnown = true
+    public var balanceKnown = true
     public init(creditNoteID: String, creditNoteNumber: String, status: String) {
         self.creditNoteID = creditNoteID; self.creditNoteNumber = creditNoteNumber; self.status = status
     }
@@ -204,6 +209,16 @@ public struct ZohoPayment: Sendable, Equatable, Hashable {
 }
 
 /// Money going back to the shopper from a credit note (`POST /creditnotes/{id}/refunds`).
+/// A refund recorded against a credit note (a row of `GET /creditnotes/{id}/refunds`).
+public struct ZohoCreditNoteRefund: Sendable, Equatable, Hashable {
+    public var refundID: String
+    public var amount: Decimal
+    public var referenceNumber: String
+    public init(refundID: String, amount: Decimal, referenceNumber: String) {
+        self.refundID = refundID; self.amount = amount; self.referenceNumber = referenceNumber
+    }
+}
+
 public struct CreditNoteRefundDraft: Sendable, Equatable, Hashable {
     public var date: String
     public var amount: Decimal

@@ -161,6 +161,8 @@ public protocol ZohoBooksSink: Sendable {
     func createCreditNote(_ draft: CreditNoteDraft) async throws -> ZohoCreditNote
     func applyCreditNote(id: String, invoiceID: String, amount: Decimal) async throws
     func refundCreditNote(id: String, _ draft: CreditNoteRefundDraft) async throws
+    /// The refunds already recorded against a credit note (`GET /creditnotes/{id}/refunds`).
+    func creditNoteRefunds(id: String) async throws -> [ZohoCreditNoteRefund]
 
     /// Payments whose reference equals `reference` exactly, for one customer.
     func payments(reference: String, customerID: String) async throws -> [ZohoPayment]

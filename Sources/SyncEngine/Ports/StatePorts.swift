@@ -123,8 +123,9 @@ public protocol JournalStore: Sendable {
     /// Every `sending` row (left by a process that died mid-request) becomes `unknown`. Returns how many.
     @discardableResult
     func recoverInterrupted(at: Date) throws -> Int
-    /// `dead` (and, with `includeFailed`, `failed`) rows go back to `pending` with attempts reset;
-    /// `ids` nil means all. Returns how many.
+    /// `dead` (and, with `includeFailed`, `failed`) rows go back to `pending` with attempts reset to 1 for a row
+    /// that was sent (so its next try still looks its key up first) and 0 otherwise; `ids` nil means all.
+    /// Returns how many.
     @discardableResult
     func requeue(ids: [Int64]?, includeFailed: Bool, at: Date) throws -> Int
     func counts() throws -> [JournalState: Int]

@@ -54,6 +54,15 @@ extension ZohoBooksClient {
                             logContext: ["zoho.creditnote_id": id, "zoho.invoice_id": invoiceID])) { _ in () }
     }
 
+    /// `GET /creditnotes/{id}/refunds` (rows under `creditnote_refunds`), bounded like every listing.
+    public func creditNoteRefunds(id: String) async throws -> [ZohoCreditNoteRefund] {
+        try await all(path: "/creditnotes/\(ZohoQuery.encode(id))/refunds", key: "creditnote_refunds", query: [], maxPages: 5,
+                      logContext: ["zoho.creditnote_id": id]) { row in
+            ZohoCreditNoteRefund(refundID: ZohoField.string(row, "creditnote_refund_id"), amount: try ZohoField.money(row, "amount"),
+                                 referenceNumber: ZohoField.string(row, "reference_number"))
+        }
+    }
+
     /// `POST /creditnotes/{id}/refunds`: money paid back to the shopper from `fromAccountID`.
     public func refundCreditNote(id: String, _ draft: CreditNoteRefundDraft) async throws {
         var o = JSONObject()
@@ -77,5 +86,7 @@ extension ZohoCreditNote {
                   status: ZohoField.string(json, "status"))
         total = try ZohoField.money(json, "total")
         balance = try ZohoField.money(json, "balance")
+        totalKnown = ZohoField.present(json, "total")
+        balanceKnown = ZohoField.present(json, "balance")
     }
 }

@@ -110,6 +110,7 @@ extension ZohoInvoice {
         customerID = ZohoField.string(json, "customer_id")
         currencyCode = ZohoField.string(json, "currency_code")
         total = try ZohoField.money(json, "total")
+        totalKnown = ZohoField.present(json, "total")
         balance = try ZohoField.money(json, "balance")
         adjustment = try ZohoField.money(json, "adjustment")
         paymentMade = try ZohoField.money(json, "payment_made")

@@ -38,7 +38,8 @@ public struct ZohoGrant: Sendable, Equatable {
 ///   (A token this process obtained with a lifetime under an hour uses a twelfth of its lifetime as the margin.)
 /// - Refreshes are single-flight: callers that need a new token at the same time share one token request.
 /// - Never more than ``maxRefreshesPerWindow`` refresh attempts in any ``refreshWindow`` (counted in the
-///   token store, so across processes); past that, ``RemoteError/authorization(_:_:)`` and no request.
+///   token store, so across processes); past that, `RemoteError.rateLimited(.zoho, code: nil, retryAfter: 600)`
+///   and no request: the run stops with everything queued (exit 75), as for Zoho's own throttle.
 /// - A throttled refresh ("Access Denied", "too many requests") throws
 ///   `RemoteError.rateLimited(.zoho, code: nil, retryAfter: 900)`, and no run (this one or a later one: the
 ///   pause is kept in the token store) makes a token request for 15 minutes. Zoho lifts the throttle only after
@@ -49,7 +50,7 @@ public struct ZohoGrant: Sendable, Equatable {
 public actor ZohoAuth {
     /// Refresh when fewer than this many seconds of the token's life remain.
     public static let refreshMargin: TimeInterval = 300
-    public static let maxRefreshesPerWindow = 3
+    public static let maxRefreshesPerWindow = 6
     public static let refreshWindow: TimeInterval = 600
     /// How long to stay away from the token endpoint after Zoho throttled it.
     public static let throttlePause: TimeInterval = 900
@@ -157,10 +158,11 @@ public actor ZohoAuth {
         }
         let recent = try tokens.refreshAttempts(since: now.addingTimeInterval(-Self.refreshWindow))
         if recent >= Self.maxRefreshesPerWindow {
-            logger.error("zoho token refresh refused by the refresh guard", ["zoho.refresh_attempts": String(recent)])
-            throw RemoteError.authorization(.zoho, "too many token refreshes (\(recent) in the last 10 minutes); zbsync "
-                + "stopped before Zoho throttles the refresh token. Wait 10 minutes; if it happens again, re-authorize "
-                + "with `zbsync auth zoho`")
+            // A pause, not a refused credential: the run stops with everything queued (exit 75) and the next one
+            // goes on once the window has room.
+            logger.error("zoho token refresh held back: too many token refreshes (\(recent) in the last 10 minutes); "
+                + "zbsync stops before Zoho throttles the refresh token", ["zoho.refresh_attempts": String(recent)])
+            throw RemoteError.rateLimited(.zoho, code: nil, retryAfter: Self.refreshWindow)
         }
         try tokens.recordRefreshAttempt(at: now)
         let form = [

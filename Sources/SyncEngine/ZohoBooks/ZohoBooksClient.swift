@@ -315,6 +315,12 @@ enum ZohoField {
         guard let d = v.decimal else { throw JSONError.field(path: key, problem: "not an amount") }
         return d
     }
+    /// True when `key` holds a value that is not null or blank.
+    static func present(_ json: JSON, _ key: String) -> Bool {
+        guard let v = json[key], !v.isNull else { return false }
+        if case .string(let s) = v { return !s.trimmingCharacters(in: .whitespaces).isEmpty }
+        return true
+    }
     /// The object under `key`, as a `JSON` (throws when missing).
     static func object(_ envelope: JSON, _ key: String) throws -> JSON {
         guard let v = envelope[key], v.object != nil else { throw JSONError.field(path: key, problem: "missing object") }

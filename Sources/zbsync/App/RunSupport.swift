@@ -187,6 +187,7 @@ struct ZohoNotConnected: ZohoBooksSink {
     func createCreditNote(_ draft: CreditNoteDraft) async throws -> ZohoCreditNote { try fail() }
     func applyCreditNote(id: String, invoiceID: String, amount: Decimal) async throws { try fail() as Void }
     func refundCreditNote(id: String, _ draft: CreditNoteRefundDraft) async throws { try fail() as Void }
+    func creditNoteRefunds(id: String) async throws -> [ZohoCreditNoteRefund] { try fail() }
     func payments(reference: String, customerID: String) async throws -> [ZohoPayment] { try fail() }
     func createPayment(_ draft: PaymentDraft) async throws -> ZohoPayment { try fail() }
 }

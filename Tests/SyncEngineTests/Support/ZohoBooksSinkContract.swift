@@ -256,6 +256,9 @@ struct ZohoBooksSinkContract {
         let after = try await sink.creditNote(id: note.creditNoteID)
         #expect(after.balance == 0)
         #expect(after.status == "closed")
+        let listed = try await sink.creditNoteRefunds(id: note.creditNoteID)
+        #expect(listed.map(\.amount) == [Decimal(20)])
+        #expect(listed.map(\.referenceNumber) == ["R1"])
     }
 
     func updatingAnInvoiceRecomputesItsTotal() async throws {
