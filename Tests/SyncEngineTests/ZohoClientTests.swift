@@ -138,6 +138,7 @@ import Testing
         ("errors.12018", 400, "duplicate 12018"),
         ("errors.3062", 400, "duplicate 3062"),
         ("errors.1000-exists", 400, "duplicate 1000"),
+        ("errors.other-already-exists", 400, "duplicate 4002"),
         ("errors.1001", 200, "duplicate 1001"),
         ("errors.1000-internal", 400, "rejected 1000"),
         ("errors.1002", 404, "notFound"),

@@ -231,6 +231,51 @@ extension BCBody {
     }
 }
 
+// MARK: - v3 paging
+
+/// Where a page of a v3 list stands, from its `meta` (`{"pagination": {total, count, per_page, current_page,
+/// total_pages, links: {previous, current, next}}}`).
+///
+/// Invariants: when `meta.pagination` is there it decides, so a server that caps pages below the `limit` asked is
+/// still read to the end; without it a page shorter than `limit` is the last (the spec leaves some metas open).
+/// An empty page is always the last, and `total_pages` is compared with the page asked as well as with
+/// `current_page`, so even a server that ignores `page` is read at most `total_pages` times.
+enum BCV3Paging {
+    static func isLastPage(meta: JSONObject?, count: Int, limit: Int, page: Int) -> Bool {
+        if count == 0 { return true }
+        if let p = meta?["pagination"]?.object {
+            if let total = p["total_pages"]?.int, let current = p["current_page"]?.int {
+                return max(current, page) >= total
+            }
+            if let links = p["links"]?.object, !links.keys.isEmpty {
+                return !hasLink(links["next"])
+            }
+            if let perPage = p["per_page"]?.int, perPage > 0 {
+                return count < min(limit, perPage)
+            }
+        }
+        return count < limit
+    }
+
+    /// A `links.next`-style value that is present and not blank.
+    static func hasLink(_ value: JSON?) -> Bool {
+        guard let s = value?.string else { return false }
+        return !s.trimmingCharacters(in: .whitespaces).isEmpty
+    }
+
+    /// The value of `name` in a relative link such as `?after=MTM=&limit=2` (percent-decoded), nil when absent.
+    static func queryValue(_ name: String, in link: String) -> String? {
+        let query = link.split(separator: "?", maxSplits: 1).last.map(String.init) ?? link
+        for part in query.split(separator: "&") {
+            let pair = part.split(separator: "=", maxSplits: 1, omittingEmptySubsequences: false)
+            guard pair.count == 2, pair[0] == name[...] else { continue }
+            let value = String(pair[1]).removingPercentEncoding ?? String(pair[1])
+            return value.isEmpty ? nil : value
+        }
+        return nil
+    }
+}
+
 // MARK: - Error bodies
 
 /// The human part of a BigCommerce error reply, from either shape:

@@ -7,10 +7,13 @@ extension BigCommerceClient {
     ///
     /// Date filters are sent as `YYYY-MM-DDTHH:MM:SS` in UTC **without** an offset: that is the only shape the
     /// Customers v3 reference shows, responses are in UTC, and an offset could be read differently from how a
-    /// plain value is. Which zone BigCommerce reads a plain value in is not documented; the cursor's lookback
-    /// window (minutes) absorbs a difference of seconds, and a store-zone reading would only widen the window.
-    /// The page is the last when it is shorter than `limit` or carries no `end_cursor`; `nextCursor` is
-    /// `meta.cursor_pagination.end_cursor`. Records that cannot be decoded are returned as `customer:<id>`.
+    /// plain value is. Which zone BigCommerce reads a plain value in is not documented, so the caller
+    /// (`SyncRunner.pollCustomers`) widens the window by 14 hours on both sides.
+    /// The page is the last when `meta.cursor_pagination.links` has no `next` (or, without those links,
+    /// `meta.pagination` says so, else the page is shorter than `limit` or than the `per_page` the server reports),
+    /// so a server that caps pages below `limit` is still read to the end; it is also the last when it is empty or
+    /// gives no cursor to go on with. `nextCursor` is `meta.cursor_pagination.end_cursor` (else the `after` of
+    /// `links.next`). Records that cannot be decoded are returned as `customer:<id>`.
     public func customers(modifiedFrom: Date, modifiedTo: Date?, after: String?, limit: Int) async throws -> SourcePage<BCCustomer> {
         let limit = Self.clampLimit(limit)
         var query: [BigCommerceQueryItem] = [.init("date_modified:min", BigCommerceDates.iso8601UTCWithoutOffset(modifiedFrom))]
@@ -57,9 +60,21 @@ extension BigCommerceClient {
         for r in rejected {
             logger.warning("BigCommerce customer quarantined: \(r.reason)", ["bc.entity": r.entityKey])
         }
-        let endCursor = meta?["cursor_pagination"]?["end_cursor"]?.string.flatMap { $0.isEmpty ? nil : $0 }
-        let isLast = data.count < limit || endCursor == nil
-        return SourcePage(records: records, rejected: rejected, isLastPage: isLast, nextCursor: isLast ? nil : endCursor)
+        let cursor = meta?["cursor_pagination"]?.object
+        var next = cursor?["end_cursor"]?.string.flatMap { $0.isEmpty ? nil : $0 }
+        let isLast: Bool
+        if data.isEmpty {
+            isLast = true
+        } else if let links = cursor?["links"]?.object, !links.keys.isEmpty {
+            isLast = !BCV3Paging.hasLink(links["next"])
+            if next == nil, let link = links["next"]?.string { next = BCV3Paging.queryValue("after", in: link) }
+        } else if let perPage = cursor?["per_page"]?.int, perPage > 0 {
+            isLast = data.count < min(limit, perPage)
+        } else {
+            isLast = BCV3Paging.isLastPage(meta: meta, count: data.count, limit: limit, page: 1)
+        }
+        let more = !isLast && next != nil
+        return SourcePage(records: records, rejected: rejected, isLastPage: !more, nextCursor: more ? next : nil)
     }
 }
 

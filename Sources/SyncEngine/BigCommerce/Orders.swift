@@ -78,7 +78,8 @@ extension BigCommerceClient {
 /// Decoders for the v2 order object and what it embeds.
 enum BigCommerceOrderDecoder {
     /// Required: `id`, `date_created`, `date_modified`, `status_id`, `total_inc_tax`. A `status_id` outside 0–14 is
-    /// kept as is (the planner decides what to do with it). Embedded lines with a quantity ≤ 0 reject the order.
+    /// kept as is (the planner decides what to do with it). Embedded lines with a quantity ≤ 0 reject the order;
+    /// embedded lines whose quantities do not add up to `items_total` are not used (`products` nil: read `/products`).
     static func order(_ r: BCFieldReader) throws -> BCOrder {
         var o = BCOrder(id: try r.requiredInt64("id"),
                         dateCreated: try r.requiredDate("date_created"),
@@ -113,7 +114,9 @@ enum BigCommerceOrderDecoder {
         o.currencyCode = try r.string("currency_code")
         o.defaultCurrencyCode = try r.string("default_currency_code")
         o.storeDefaultCurrencyCode = try r.string("store_default_currency_code")
-        o.storeDefaultToTransactionalExchangeRate = try r.decimal("store_default_to_transactional_exchange_rate", default: 1)
+        // Missing or empty is 0, "no rate": the mapping then sends no exchange rate and Zoho applies its own (a
+        // default of 1 would book a foreign-currency invoice at par).
+        o.storeDefaultToTransactionalExchangeRate = try r.decimal("store_default_to_transactional_exchange_rate", default: 0)
 
         o.paymentMethod = try r.string("payment_method")
         o.paymentStatus = try r.string("payment_status")
@@ -134,7 +137,23 @@ enum BigCommerceOrderDecoder {
         if let fees = r.object["fees"], !fees.isNull {
             o.fees = try BigCommerceFeeDecoder.embedded(fees, path: "\(r.path).fees")
         }
+        if let lines = o.products, !embeddedLinesAgree(lines, itemsTotal: r.object["items_total"]) {
+            // The embedded lines do not add up to the order's item count (a consignment or a line left out):
+            // nil, so the caller reads `/products` rather than invoice part of the order.
+            o.products = nil
+        }
         return o
+    }
+
+    /// Whether embedded lines add up to `items_total` (the order's total quantity of items). Every line counts,
+    /// bundle children (`parent_order_product_id`) included, as `/products` lists them; if BigCommerce counts them
+    /// otherwise, the lines are read from `/products`, which is the safe direction. True when `items_total` is
+    /// missing or not a number (nothing to check against).
+    static func embeddedLinesAgree(_ lines: [BCOrderProduct], itemsTotal: JSON?) -> Bool {
+        guard let itemsTotal, let expected = itemsTotal.decimal else { return true }
+        var sum: Decimal = 0
+        for line in lines { sum += line.quantity }
+        return sum == expected
     }
 
     /// An order address (`billing_address`, shipping consignment, `shipping_addresses[]`).

@@ -5,8 +5,10 @@ import Foundation
 extension BigCommerceClient {
     /// Store-wide refunds created in `[createdFrom, createdTo]` (BigCommerce's bounds are inclusive), id ascending.
     ///
-    /// Dates go out as RFC 3339 UTC, fully percent-encoded (`2026-04-01T00%3A00%3A00%2B00%3A00`). The page is the
-    /// last when `meta.pagination` says so or, since the spec leaves `meta` open, when it is shorter than `limit`.
+    /// Dates go out as RFC 3339 UTC, fully percent-encoded (`2026-04-01T00%3A00%3A00%2B00%3A00`). When the reply
+    /// carries `meta.pagination`, it says whether the page is the last (`current_page`/`total_pages`, else
+    /// `links.next`), so a server that serves fewer records than `limit` is still read to the end; since the spec
+    /// leaves `meta` open, without it a page shorter than `limit` is the last (``BCV3Paging``).
     /// Records that cannot be decoded are returned in `rejected` as `refund:<id>`.
     public func refunds(createdFrom: Date, createdTo: Date, page: Int, limit: Int) async throws -> SourcePage<BCRefund> {
         let limit = Self.clampLimit(limit)
@@ -24,14 +26,12 @@ extension BigCommerceClient {
         for r in rejected {
             logger.warning("BigCommerce refund quarantined: \(r.reason)", ["bc.entity": r.entityKey])
         }
-        var isLast = data.count < limit
-        if let p = meta?["pagination"], let current = p["current_page"]?.int, let total = p["total_pages"]?.int, current >= total {
-            isLast = true
-        }
+        let isLast = BCV3Paging.isLastPage(meta: meta, count: data.count, limit: limit, page: page)
         return SourcePage(records: records, rejected: rejected, isLastPage: isLast)
     }
 
-    /// Every refund of one order, id ascending (paged to the end). A bad record makes the list `.malformed`.
+    /// Every refund of one order, id ascending (paged to the end, following `meta.pagination` when the reply has it,
+    /// see ``BCV3Paging``). A bad record makes the list `.malformed`.
     public func refunds(orderID: Int64) async throws -> [BCRefund] {
         let path = "/orders/\(orderID)/payment_actions/refunds"
         var rows: [JSON] = []
@@ -40,9 +40,7 @@ extension BigCommerceClient {
             let response = try await get(.v3, path, [.int("page", page), .int("limit", Self.maxPageSize)], orderID: orderID)
             let (data, meta) = try BCBody.read(response, context: "GET /v3\(path)").v3Collection(context: "GET /v3\(path)")
             rows += data
-            if data.count < Self.maxPageSize { break }
-            if let p = meta?["pagination"], let current = p["current_page"]?.int, let total = p["total_pages"]?.int,
-               current >= total { break }
+            if BCV3Paging.isLastPage(meta: meta, count: data.count, limit: Self.maxPageSize, page: page) { break }
             page += 1
         }
         return try decodeAll(rows, entity: "refund", pathPrefix: "refunds", context: "order:\(orderID)", BigCommerceRefundDecoder.refund)

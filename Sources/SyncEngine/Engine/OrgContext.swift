@@ -46,8 +46,17 @@ public actor OrgContext {
         do {
             created = try await sink.createTax(name: String(taxName.prefix(50)), percentage: rate)
         } catch RemoteError.duplicate {
-            // The name is taken by a tax of another rate: make the name carry the rate.
-            created = try await sink.createTax(name: "\(taxName.prefix(40)) \(rate.plainString)%", percentage: rate)
+            // The name is taken: by this rate's tax from an earlier create whose reply was lost (adopt it), or by a
+            // tax of another rate (make the name carry the rate).
+            if let same = try await sink.taxes().first(where: { $0.type != "compound_tax" && $0.percentage == rate }) {
+                created = same
+            } else {
+                created = try await sink.createTax(name: "\(taxName.prefix(40)) \(rate.plainString)%", percentage: rate)
+            }
+        } catch {
+            // The outcome may be unknown: list again before the next create.
+            taxesListed = false
+            throw error
         }
         try store.upsertMapping(MappingRecord(entityKey: key, zohoID: created.taxID, zohoNumber: created.name, fingerprint: "",
                                               zohoStatus: "active", updatedAt: clock.now()))
@@ -102,7 +111,13 @@ public actor OrgContext {
             var draft = ItemDraft(name: String(settings.genericItemName.prefix(100)), sku: Self.genericSKU, rate: 0)
             draft.productType = "goods"
             draft.description = "Lines from BigCommerce without a SKU"
-            item = try await sink.createItem(draft)
+            do {
+                item = try await sink.createItem(draft)
+            } catch RemoteError.duplicate {
+                // Another item has that name: the generic item carries its SKU in its name instead.
+                draft.name = ItemMapping.uniqueItemName(draft.name, sku: Self.genericSKU)
+                item = try await sink.createItem(draft)
+            }
         }
         try store.upsertMapping(MappingRecord(entityKey: key, zohoID: item.itemID, zohoNumber: item.name, fingerprint: "",
                                               zohoStatus: "active", updatedAt: clock.now()))

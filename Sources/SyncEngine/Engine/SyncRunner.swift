@@ -177,7 +177,9 @@ public final class SyncRunner: @unchecked Sendable {
             var orderIDs: [Int64] = []
             var customerIDs: [Int64] = []
             var refundOrders: [Int64] = []
+            var archived = Set<Int64>()
             for d in deliveries {
+                if d.scope == "store/order/archived" { archived.insert(d.entityID) }
                 if d.scope.hasPrefix("store/customer") { customerIDs.append(d.entityID) }
                 else if d.scope.hasPrefix("store/order/refund") { refundOrders.append(d.entityID); orderIDs.append(d.entityID) }
                 else if d.scope.hasPrefix("store/order") { orderIDs.append(d.entityID) }
@@ -189,8 +191,18 @@ public final class SyncRunner: @unchecked Sendable {
                 do {
                     if let order = try await source.order(id: id) {
                         changes.orders.append(try await enrich(order))
+                    } else if archived.contains(id), let invoice = try store.mapping(EntityKey.order(id)), invoice.zohoStatus != "void" {
+                        // Archived, and BigCommerce no longer serves the order by id: it counts as archived
+                        // (is_deleted), so its invoice is voided like a cancelled order's.
+                        var gone = BCOrder(id: id, dateCreated: clock.now(), dateModified: clock.now())
+                        gone.isDeleted = true
+                        changes.orders.append(OrderChange(order: gone, transactions: []))
+                        logger.warning("order \(id) was archived and BigCommerce answers 404 for it; invoice \(invoice.zohoNumber ?? invoice.zohoID) is voided")
                     }
                 } catch RemoteError.malformed(_, let message) {
+                    changes.rejected.append(RejectedRecord(entityKey: EntityKey.order(id), reason: message))
+                } catch RemoteError.notFound(_, let message) {
+                    // A sub-resource of the order answered 404 (deleted between the reads).
                     changes.rejected.append(RejectedRecord(entityKey: EntityKey.order(id), reason: message))
                 }
             }
@@ -202,6 +214,8 @@ public final class SyncRunner: @unchecked Sendable {
                     for refund in try await source.refunds(orderID: id) { changes.refunds.append(RefundChange(refund: refund, order: order)) }
                 } catch RemoteError.malformed(_, let message) {
                     logger.warning("the refunds of order \(id) cannot be read (\(message)); the refunds stream reads them")
+                } catch RemoteError.notFound(_, let message) {
+                    logger.warning("the refunds of order \(id) are not found (\(message)); the refunds stream reads them")
                 }
             }
             if !customerIDs.isEmpty {
@@ -232,8 +246,8 @@ public final class SyncRunner: @unchecked Sendable {
         var minID: Int64 = 0
         if byCreation {
             lo = explicitStart ?? settings.start
-            // A backfill cursor records the last id it journaled; it resumes after it.
-            if let cursor, cursor.id > 0 { minID = cursor.id + 1 }
+            // A backfill cursor records the last id it journaled; it resumes after it (see `minID` below).
+            if let cursor, cursor.id > 0 { minID = cursor.id }
             if let cursor, cursor.id < 0 { return }
         } else {
             let start = cursor?.timestamp ?? settings.start
@@ -241,6 +255,12 @@ public final class SyncRunner: @unchecked Sendable {
         }
         guard hi > lo else { return }
         report.windows.append("\(stream) \(Self.iso(lo)) … \(Self.iso(hi))")
+        // `minID` is the last id already handled (0: none). It is sent as `min_id` as it is, and records with an id
+        // ≤ it are dropped here, so the scan neither skips nor repeats an order whether the server reads `min_id`
+        // as inclusive or exclusive (the reference says only "order id range").
+        func rejectedID(_ r: RejectedRecord) -> Int64? {
+            r.entityKey.hasPrefix("order:") ? Int64(r.entityKey.dropFirst("order:".count)) : nil
+        }
         var pages = 0
         while pages < Self.maxPages {
             pages += 1
@@ -250,8 +270,11 @@ public final class SyncRunner: @unchecked Sendable {
             q.sort = "id:asc"
             q.limit = settings.pageSize
             let page = try await source.orders(q)
-            var changes = SourceChanges(rejected: page.rejected)
-            for order in page.records {
+            let handled = minID
+            let records = page.records.filter { $0.id > handled }
+            let rejected = page.rejected.filter { r in rejectedID(r).map { $0 > handled } ?? true }
+            var changes = SourceChanges(rejected: rejected)
+            for order in records {
                 do {
                     changes.orders.append(try await enrich(order))
                     if order.statusID == 4 || order.statusID == 14, byCreation {
@@ -260,17 +283,30 @@ public final class SyncRunner: @unchecked Sendable {
                         }
                     }
                 } catch let error as RemoteError {
-                    if case .malformed(_, let m) = error {
+                    // An order that cannot be read, or that vanished after it was listed (404 on a sub-resource, see
+                    // `enrich`), is quarantined; the rest of the page and the run go on.
+                    switch error {
+                    case .malformed(_, let m):
                         changes.rejected.append(RejectedRecord(entityKey: EntityKey.order(order.id), reason: m))
-                    } else { throw error }
+                    case .notFound(_, let m):
+                        let reason = m.contains("zbsync replay") ? m
+                            : "\(m); the order was probably deleted or archived after it was listed; 'zbsync replay --order \(order.id)' re-reads it"
+                        changes.rejected.append(RejectedRecord(entityKey: EntityKey.order(order.id), reason: reason))
+                    default:
+                        throw error
+                    }
                 }
             }
             // A page of quarantined records is still a page: the scan goes on after their ids.
-            let pageIDs = page.records.map(\.id) + page.rejected.compactMap { r in
-                r.entityKey.hasPrefix("order:") ? Int64(r.entityKey.dropFirst("order:".count)) : nil
-            }
+            let pageIDs = records.map(\.id) + rejected.compactMap(rejectedID)
             let last = page.isLastPage || (page.records.isEmpty && page.rejected.isEmpty)
             if !last, pageIDs.isEmpty {
+                if !page.records.isEmpty || page.rejected.contains(where: { rejectedID($0) != nil }) {
+                    // A full page holding nothing after the last id handled: the server is not applying `min_id`.
+                    // Reading on would loop over the same page, so the stream stops here (its cursor stays).
+                    throw RemoteError.malformed(.bigcommerce, "GET /v2/orders for stream \(stream): a full page of \(page.records.count + page.rejected.count) "
+                        + "records holds no order after id \(handled), which was already read; the server seems to ignore min_id")
+                }
                 // A full page in which no record has a readable id: keyset paging cannot get past it.
                 throw RemoteError.malformed(.bigcommerce, "GET /v2/orders: a full page of \(page.rejected.count) records without a readable id")
             }
@@ -281,24 +317,40 @@ public final class SyncRunner: @unchecked Sendable {
             } else if last {
                 cursors = [StreamCursor(stream: stream, timestamp: hi, id: 0)]
             }
-            report.ordersSeen += page.records.count
+            report.ordersSeen += records.count
             report.refundsSeen += changes.refunds.count
             try commit(changes, cursors: cursors, options: options, report: &report)
             if last { return }
-            minID = maxID + 1
+            minID = maxID
         }
         logger.warning("stopped reading \(stream) after \(Self.maxPages) pages; the next run continues")
     }
 
     /// Loads what an order's mapping needs: lines, shipping, fees, taxes and transactions.
+    ///
+    /// A sub-resource that answers 404 (the order was deleted or archived between the list call and this one) throws
+    /// `.notFound` naming the path and `zbsync replay --order <id>`; `pollOrders` quarantines that order alone.
     func enrich(_ input: BCOrder) async throws -> OrderChange {
         var order = input
-        if order.products == nil { order.products = try await source.orderProducts(orderID: order.id) }
-        if order.shipping == nil { order.shipping = try await source.orderShipping(orderID: order.id) }
-        if order.fees == nil { order.fees = try await source.orderFees(orderID: order.id) }
-        if order.taxes == nil { order.taxes = order.totalTax == 0 ? [] : try await source.orderTaxes(orderID: order.id) }
+        let id = order.id
+        func read<T>(_ path: String, _ call: () async throws -> T) async throws -> T {
+            do {
+                return try await call()
+            } catch RemoteError.notFound(let system, let message) {
+                throw RemoteError.notFound(system, "order:\(id): GET \(path) answered 404 (\(message)); the order was probably deleted or "
+                    + "archived after it was listed; 'zbsync replay --order \(id)' re-reads it")
+            }
+        }
+        if order.products == nil { order.products = try await read("/v2/orders/\(id)/products") { try await source.orderProducts(orderID: id) } }
+        if order.shipping == nil {
+            order.shipping = try await read("/v2/orders/\(id)/shipping_addresses") { try await source.orderShipping(orderID: id) }
+        }
+        if order.fees == nil { order.fees = try await read("/v2/orders/\(id)/fees") { try await source.orderFees(orderID: id) } }
+        if order.taxes == nil {
+            order.taxes = order.totalTax == 0 ? [] : try await read("/v2/orders/\(id)/taxes") { try await source.orderTaxes(orderID: id) }
+        }
         let transactions = OrderClassification.disposition(order: order, hasInvoice: false, settings: settings.mapping).isInvoice
-            ? try await source.transactions(orderID: order.id) : []
+            ? try await read("/v3/orders/\(id)/transactions") { try await source.transactions(orderID: id) } : []
         orderCache[order.id] = order
         return OrderChange(order: order, transactions: transactions)
     }
@@ -344,17 +396,24 @@ public final class SyncRunner: @unchecked Sendable {
 
     // MARK: Customers
 
+    /// How far the customers window reaches back and forward beyond the cursor: the Customers API takes dates
+    /// without an offset and does not say in which zone it reads them, and a store's zone is at most 14 hours
+    /// from UTC. Customers read twice are planned once (their contacts change only when their fingerprint does).
+    static let customerZoneSlack: TimeInterval = 14 * 3600
+
     func pollCustomers(to hi: Date, options: SyncOptions, report: inout SyncReport) async throws {
         let stream = "customers"
         let cursor = try store.cursor(stream)
-        let lo = max(settings.start, (cursor?.timestamp ?? settings.start).addingTimeInterval(-settings.lookback))
+        let overlap = max(settings.lookback, Self.customerZoneSlack)
+        let lo = max(settings.start, (cursor?.timestamp ?? settings.start).addingTimeInterval(-overlap))
         guard hi > lo else { return }
         report.windows.append("\(stream) \(Self.iso(lo)) … \(Self.iso(hi))")
         var after: String? = nil
         var pages = 0
         while pages < Self.maxPages {
             pages += 1
-            let result = try await source.customers(modifiedFrom: lo, modifiedTo: hi, after: after, limit: settings.pageSize)
+            let result = try await source.customers(modifiedFrom: lo, modifiedTo: hi.addingTimeInterval(Self.customerZoneSlack),
+                                                    after: after, limit: settings.pageSize)
             let changes = SourceChanges(customers: result.records, rejected: result.rejected)
             report.customersSeen += result.records.count
             let last = result.isLastPage || (result.records.isEmpty && result.rejected.isEmpty) || result.nextCursor == nil

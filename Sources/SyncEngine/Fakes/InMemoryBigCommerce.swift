@@ -98,6 +98,11 @@ public final class InMemoryBigCommerce: BigCommerceSource, @unchecked Sendable {
     /// Changes an order and bumps its `dateModified` to the server time (whole seconds, never backwards).
     /// Returns the order as stored, or nil when there is no such order.
     @discardableResult
+    /// The order is no longer served (an archived order some stores answer 404 for).
+    public func removeOrder(id: Int64) {
+        lock.withLock { _ = orders.removeValue(forKey: id) }
+    }
+
     public func editOrder(id: Int64, _ change: (inout BCOrder) -> Void) -> BCOrder? {
         lock.withLock {
             guard var stored = orders[id] else { return nil }

@@ -34,8 +34,8 @@ public enum InvoiceMapping {
     /// BigCommerce gives `store_default_to_transactional_exchange_rate` (store default → transactional). When
     /// the store's default currency is the organization's base currency (an empty store default is taken to
     /// be the base), the rate Zoho wants is its inverse, rounded to 6 decimals. When the store's default
-    /// currency is not the base currency the order carries no usable rate: nil, and Zoho applies its own rate
-    /// for the date.
+    /// currency is not the base currency, or the order has no rate (missing, empty or zero, which the decoder reads
+    /// as 0), there is no usable rate: nil, and Zoho applies its own rate for the date (never 1.0 by default).
     public static func exchangeRate(order: BCOrder, currency: String, settings: MappingSettings) -> Decimal? {
         let base = MappingText.uppercased(settings.baseCurrency)
         guard MappingText.uppercased(currency) != base else { return nil }

@@ -211,12 +211,13 @@ public final class ZohoBooksClient: ZohoBooksSink, Sendable {
         }
     }
 
-    /// Zoho's "already exists" answers: 1001 (invoice number), 12018 (credit-note number), 3062 (contact name) and
-    /// 1000 when its message says "already exist" (1000 is also Zoho's generic internal error).
+    /// Zoho's "already exists" answers: 1001 (invoice number), 12018 (credit-note number), 3062 (contact name), and
+    /// any other code whose message says "already exist" (1000 is also Zoho's generic internal error, so it counts
+    /// only with that message). A create that meets one looks its key up and adopts what exists.
     static func duplicate(code: Int, message: String) -> RemoteError? {
         switch code {
         case 1001, 12018, 3062: return .duplicate(code: code, message: message)
-        case 1000 where message.lowercased().contains("already exist"): return .duplicate(code: code, message: message)
+        case _ where message.lowercased().contains("already exist"): return .duplicate(code: code, message: message)
         default: return nil
         }
     }

@@ -99,4 +99,23 @@ import Testing
         #expect(try h.store.counts()[.failed, default: 0] + h.store.counts()[.dead, default: 0] == 0)
         try h.checkInvariants(orders: [905])
     }
+
+    /// `store/order/archived`, and BigCommerce answers 404 for the order by id: the order counts as archived and
+    /// its invoice is voided. An order without an invoice is left alone.
+    @Test func anArchivedOrderThatIsGoneVoidsItsInvoice() async throws {
+        let h = try EngineHarness()
+        h.addOrder(id: 911, paid: false)
+        try await h.sync()
+        #expect(h.zoho.storedInvoice(number: "BC-911")?.status == "sent")
+        h.bc.removeOrder(id: 911)
+        let at = h.clock.now()
+        #expect(try h.store.insertDelivery(InboxDelivery(deliveryID: "d-911", scope: "store/order/archived", entityID: 911, receivedAt: at)))
+        #expect(try h.store.insertDelivery(InboxDelivery(deliveryID: "d-912", scope: "store/order/archived", entityID: 912, receivedAt: at)))
+        var options = SyncOptions()
+        options.inboxOnly = true
+        try await h.sync(options)
+        #expect(h.zoho.storedInvoice(number: "BC-911")?.status == "void")
+        #expect(h.zoho.storedInvoice(number: "BC-912") == nil)
+        #expect(try h.store.unprocessedDeliveries(limit: 10).isEmpty)
+    }
 }
