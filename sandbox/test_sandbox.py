@@ -152,6 +152,12 @@ def _invoice(sb, customer_id, number, lines=None, **extra):
     return sb.zoho("POST", "/invoices", body, {"ignore_auto_number_generation": "true"})
 
 
+def _creditnote(sb, customer_id, number, lines=None, **extra):
+    body = {"customer_id": customer_id, "creditnote_number": number,
+            "line_items": lines or [{"name": "Refund", "rate": 10, "quantity": 1}], **extra}
+    return sb.ok("POST", "/creditnotes", body, {"ignore_auto_number_generation": "true"})["creditnote"]
+
+
 # ============================================================================== seed (no server)
 class SeedTests(unittest.TestCase):
     NOW = 1767225600
@@ -660,6 +666,84 @@ class ZohoDocumentTests(Base):
                    {"amount": 30, "from_account_id": acct["account_id"], "date": "2026-01-03"})
         self.assertEqual(self.sb.ok("GET", f"/creditnotes/{cn['creditnote_id']}")["creditnote"]["status"], "closed")
 
+    def test_creditnote_update_recomputes_totals(self):
+        t = _taxes(self.sb)
+        ny, vat = t["NY State Sales Tax"]["tax_id"], t["VAT"]["tax_id"]
+        c = _contact(self.sb, "Editor", "ed@example.com")
+        pennies = [{"name": "a", "rate": 1.05, "quantity": 1, "tax_id": ny}] * 3
+        cn = _creditnote(self.sb, c["contact_id"], "BCR-10", pennies + [
+            {"name": "b", "rate": 10.00, "quantity": 2, "tax_id": vat}], reference_number="refund 10")
+        cid = cn["creditnote_id"]
+        self.assertEqual((cn["sub_total"], cn["tax_total"], cn["total"], cn["balance"]),
+                         (D("23.15"), D("4.27"), D("27.42"), D("27.42")))
+        status, body, _ = self.sb.zoho("PUT", f"/creditnotes/{cid}", {"adjustment": -0.42, "notes": "edited"})
+        self.assertEqual((status, body["code"], body["message"]),
+                         (200, 0, "Credit Note information has been updated."))
+        got = body["creditnote"]
+        self.assertEqual((got["sub_total"], got["tax_total"], got["adjustment"], got["total"], got["balance"]),
+                         (D("23.15"), D("4.27"), D("-0.42"), D("27.00"), D("27.00")))
+        self.assertEqual((got["notes"], got["reference_number"], got["creditnote_number"], got["status"]),
+                         ("edited", "refund 10", "BCR-10", "open"))
+        self.assertEqual([l["line_item_id"] for l in got["line_items"]], [l["line_item_id"] for l in cn["line_items"]])
+        self.assertEqual(self.sb.ok("GET", f"/creditnotes/{cid}")["creditnote"], got)
+        # lines given replace the lines; the adjustment given before is kept
+        got = self.sb.ok("PUT", f"/creditnotes/{cid}",
+                         {"line_items": [{"name": "c", "rate": 5.00, "quantity": 3, "tax_id": vat}]})["creditnote"]
+        self.assertEqual((len(got["line_items"]), got["sub_total"], got["tax_total"], got["total"], got["balance"]),
+                         (1, D("15.00"), D("3.00"), D("17.58"), D("17.58")))
+        # the organization's tax rounding applies as on create
+        self.sb.control("POST", "config", {"tax_rounding": "entity_level"})
+        self.addCleanup(self.sb.control, "POST", "config", {"tax_rounding": "item_level"})
+        got = self.sb.ok("PUT", f"/creditnotes/{cid}", {"line_items": pennies})["creditnote"]
+        self.assertEqual((got["sub_total"], got["tax_total"], got["total"]), (D("3.15"), D("0.28"), D("3.01")))
+        # a refused update changes nothing
+        status, body, _ = self.sb.zoho("PUT", f"/creditnotes/{cid}", {"adjustment": -100, "is_inclusive_tax": True})
+        self.assertEqual((status, body["code"]), (400, 6))
+        self.assertEqual(self.sb.ok("GET", f"/creditnotes/{cid}")["creditnote"], got)
+        status, body, _ = self.sb.zoho("PUT", "/creditnotes/999", {"adjustment": 1})
+        self.assertEqual((status, body["code"]), (404, 1002))
+
+    def test_creditnote_update_refused_after_apply_refund_or_void(self):
+        c = _contact(self.sb, "Locked", "l@example.com")
+        inv = _invoice(self.sb, c["contact_id"], "BC-600", [{"name": "x", "rate": 100, "quantity": 1}])[1]["invoice"]
+        self.sb.ok("POST", f"/invoices/{inv['invoice_id']}/status/sent")
+        acct = next(a for a in self.sb.ok("GET", "/chartofaccounts")["chartofaccounts"] if a["account_type"] == "bank")
+        applied, refunded, voided = (_creditnote(self.sb, c["contact_id"], f"BCR-6{i}") for i in range(3))
+        self.sb.ok("POST", f"/creditnotes/{applied['creditnote_id']}/invoices",
+                   {"invoices": [{"invoice_id": inv["invoice_id"], "amount_applied": 4}]})
+        self.sb.ok("POST", f"/creditnotes/{refunded['creditnote_id']}/refunds",
+                   {"amount": 10, "from_account_id": acct["account_id"], "date": "2026-01-03"})
+        self.sb.ok("POST", f"/creditnotes/{voided['creditnote_id']}/status/void")
+        for cn in (applied, refunded, voided):
+            before = self.sb.ok("GET", f"/creditnotes/{cn['creditnote_id']}")["creditnote"]
+            for change in ({"adjustment": 1}, {"notes": "late edit"}):
+                status, body, _ = self.sb.zoho("PUT", f"/creditnotes/{cn['creditnote_id']}", change)
+                self.assertEqual((status, body["code"]), (400, 12014), (cn["creditnote_number"], body))
+            self.assertEqual(self.sb.ok("GET", f"/creditnotes/{cn['creditnote_id']}")["creditnote"], before)
+        status, body, _ = self.sb.zoho("PUT", f"/creditnotes/{applied['creditnote_id']}", {"adjustment": 1})
+        self.assertEqual(body["message"], "A credit note that has been applied or refunded cannot be edited.")
+
+    def test_creditnote_update_number(self):
+        c = _contact(self.sb, "Numbers", "n@example.com")
+        first = _creditnote(self.sb, c["contact_id"], "BCR-1")
+        second = _creditnote(self.sb, c["contact_id"], "BCR-2")
+        sid = second["creditnote_id"]
+        flag = {"ignore_auto_number_generation": "true"}
+        for number in ("BCR-1", "bcr-1"):
+            status, body, _ = self.sb.zoho("PUT", f"/creditnotes/{sid}", {"creditnote_number": number}, flag)
+            self.assertEqual((status, body["code"]), (400, 12018))
+        status, body, _ = self.sb.zoho("PUT", f"/creditnotes/{sid}", {"creditnote_number": "BCR-3"})
+        self.assertEqual((status, body["code"]), (400, 6))  # own numbers need ignore_auto_number_generation
+        self.assertEqual(self.sb.ok("GET", f"/creditnotes/{sid}")["creditnote"]["creditnote_number"], "BCR-2")
+        self.sb.ok("PUT", f"/creditnotes/{sid}", {"creditnote_number": "BCR-2", "notes": "same"}, flag)
+        got = self.sb.ok("PUT", f"/creditnotes/{sid}", {"creditnote_number": "BCR-3"}, flag)["creditnote"]
+        self.assertEqual(got["creditnote_number"], "BCR-3")
+        found = self.sb.ok("GET", "/creditnotes", query={"creditnote_number": "BCR-3"})["creditnotes"]
+        self.assertEqual([n["creditnote_id"] for n in found], [sid])
+        self.assertEqual(self.sb.ok("GET", f"/creditnotes/{first['creditnote_id']}")["creditnote"]["creditnote_number"],
+                         "BCR-1")
+        _creditnote(self.sb, c["contact_id"], "BCR-2")  # the old number is free again
+
     def test_foreign_currency_needs_rate(self):
         eur = next(c for c in self.sb.ok("GET", "/settings/currencies")["currencies"] if c["currency_code"] == "EUR")
         c = _contact(self.sb, "Euro Buyer", "e@example.com", eur["currency_id"])
@@ -757,6 +841,12 @@ class IndexTests(unittest.TestCase):
             else:
                 self.call("POST", "/books/v3/items", body={"name": rng.choice(["Mug", "mug ", f"I{step}"]),
                                                            "rate": "1"})
+        # Credit-note updates (some refused: a taken number, a foreign-currency customer without a rate).
+        notes = list(org.creditnotes)
+        for step in range(60):
+            self.call("PUT", f"/books/v3/creditnotes/{rng.choice(notes)}", {"ignore_auto_number_generation": "true"},
+                      {"creditnote_number": rng.choice(["CN-00001", "cn-00002", f"BCR-{step}"]),
+                       "customer_id": rng.choice(contacts), "reference_number": f"cref {step}"})
         org.check_indexes()
 
         def ids(path, key, query, listing=None):
@@ -837,6 +927,23 @@ class FaultTests(Base):
         self.assertEqual([r["fired"] for r in rules], [1, 1])
         log = self.sb.control("GET", "requests")["requests"]
         self.assertEqual([e["fault"] for e in log if e["fault"]], ["drop_after_apply", "status"])
+
+    def test_creditnote_update_faults_and_log(self):
+        c = _contact(self.sb, "Faulty", "f@example.com")
+        cn = _creditnote(self.sb, c["contact_id"], "BCR-1")
+        self.sb.control("POST", "faults", [
+            {"match": {"api": "zoho", "method": "PUT", "path_regex": r"^/books/v3/creditnotes/\d+$"},
+             "action": "drop_after_apply", "times": 1},
+            {"match": {"api": "zoho", "method": "PUT", "path_regex": r"^/books/v3/creditnotes/\d+$"},
+             "action": "status", "status": 503, "times": 1}])
+        with self.assertRaises((http.client.RemoteDisconnected, ConnectionError)):
+            self.sb.zoho("PUT", f"/creditnotes/{cn['creditnote_id']}", {"adjustment": -1})
+        status, _, _ = self.sb.zoho("PUT", f"/creditnotes/{cn['creditnote_id']}", {"adjustment": -2})
+        self.assertEqual(status, 503)
+        self.assertEqual(self.sb.ok("GET", f"/creditnotes/{cn['creditnote_id']}")["creditnote"]["total"], D("9.00"))
+        log = [e for e in self.sb.control("GET", "requests")["requests"] if e["method"] == "PUT"]
+        self.assertEqual([(e["fault"], e["applied"], e["status"]) for e in log],
+                         [("drop_after_apply", True, 0), ("status", False, 503)])
 
     def test_truncate_garble_after_and_expire_token(self):
         self.sb.control("POST", "faults", [

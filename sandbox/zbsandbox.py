@@ -1581,6 +1581,7 @@ class ZohoRoutes:
             ("GET", r"/creditnotes", self.list_creditnotes),
             ("POST", r"/creditnotes", self.create_creditnote),
             ("GET", r"/creditnotes/(\d+)", self.get_creditnote),
+            ("PUT", r"/creditnotes/(\d+)", self.update_creditnote),
             ("POST", r"/creditnotes/(\d+)/invoices", self.apply_creditnote),
             ("GET", r"/creditnotes/(\d+)/invoices", self.creditnote_invoices),
             ("POST", r"/creditnotes/(\d+)/refunds", self.refund_creditnote),
@@ -2268,6 +2269,53 @@ class ZohoRoutes:
 
     def get_creditnote(self, cid):
         return self.ok({"creditnote": self._cn_view(self._get(self.org.creditnotes, cid, "Credit Note"))})
+
+    def update_creditnote(self, cid):
+        """Fields not given keep their values; `line_items` given replace the lines; totals are recomputed.
+        Only a note with nothing applied or refunded (and not void) can be edited (codes chosen: 12014)."""
+        cn = self._get(self.org.creditnotes, cid, "Credit Note")
+        b = self.body()
+        if cn["status"] == "void":
+            raise ApiError(400, 12014, "A void credit note cannot be edited.")
+        if cn["_applied"] or cn["_refunds"]:
+            raise ApiError(400, 12014, "A credit note that has been applied or refunded cannot be edited.")
+        number = None
+        if "creditnote_number" in b and str(b["creditnote_number"] or "").strip() != cn["creditnote_number"]:
+            number = str(b["creditnote_number"] or "").strip()
+            if not self.flag("ignore_auto_number_generation") or not number:
+                raise ApiError(400, 6, "Invalid values: changing creditnote_number requires "
+                                       "ignore_auto_number_generation=true")
+            if len(number) > 100:
+                raise ApiError(400, 2, "Invalid value passed for creditnote_number")
+            if any(other != cid for other in self.org.cn_number.get(number.lower())):
+                raise ApiError(400, 12018, "The specified Credit Note Number already exists")
+        # Work on a copy (lines included: the computation writes into them) so a refusal changes nothing.
+        trial = {k: (list(v) if isinstance(v, list) else v) for k, v in cn.items()}
+        trial["line_items"] = [dict(l) for l in cn["line_items"]]
+        self._doc_common(b, trial, False, "creditnote")
+        if trial["currency_id"] != cn["currency_id"] and "exchange_rate" not in b:
+            if not self.org.currencies[trial["currency_id"]]["is_base_currency"]:
+                raise ApiError(400, 2, "Invalid value passed for exchange_rate: it is required when the "
+                                       "currency differs from the base currency")
+            trial["exchange_rate"] = D("1")
+        link = self.q.get("invoice_id") or b.get("invoice_id")
+        if link:
+            inv = self.org.invoices.get(str(link))
+            if inv is None:
+                raise ApiError(400, 1002, "Invoice does not exist.")
+            if inv["customer_id"] != trial["customer_id"]:
+                raise ApiError(400, 2, "Invalid value passed for invoice_id: the invoice belongs to another customer")
+            trial["invoice_id"], trial["invoice_number"] = inv["invoice_id"], inv["invoice_number"]
+        elif trial["invoice_id"] and trial["customer_id"] != cn["customer_id"]:
+            trial["invoice_id"], trial["invoice_number"] = "", ""  # the linked invoice belongs to the old customer
+        if number:
+            trial["creditnote_number"] = number
+        trial["last_modified_time"] = zoho_time(self.now)
+        cn.clear()
+        cn.update(trial)
+        self.org.index_creditnote(cn)  # number, reference and customer may have changed
+        self._refresh_creditnote(cn)
+        return self.ok({"creditnote": self._cn_view(cn)}, "Credit Note information has been updated.")
 
     def list_creditnotes(self):
         q = self.q

@@ -162,7 +162,7 @@ import Testing
 
     @Test func orderScopesGiveTheOrderID() throws {
         let e = try WebhookEvent.parse(Self.body(#"{"scope":"store/order/statusUpdated","store_id":"1","data":{"type":"order","id":250,"status":{"previous_status_id":1,"new_status_id":11}},"hash":"abc","created_at":1,"producer":"stores/x"}"#))
-        #expect(e == WebhookEvent(scope: "store/order/statusUpdated", entityID: 250, hash: "abc"))
+        #expect(e == WebhookEvent(scope: "store/order/statusUpdated", entityID: 250, hash: "abc", createdAt: "1"))
         #expect(e.isHandled)
     }
 
@@ -209,6 +209,23 @@ import Testing
         #expect(WebhookEvent.deliveryID(header: "bad id\n", hash: "h", body: body) == "h")
         #expect(WebhookEvent.deliveryID(header: String(repeating: "a", count: 201), hash: "h", body: body) == "h")
         #expect(WebhookEvent.deliveryID(header: nil, hash: nil, body: body) == "sha256:" + Fingerprint.sha256Hex(body))
+    }
+
+    /// Without a `webhook-id`, two events of one order that share a `hash` (if BigCommerce's hash covered only the
+    /// data) are still two deliveries; a retry of one event (same body) is still one.
+    @Test func payloadKeyKeepsDistinctEventsOfOneOrderApart() throws {
+        func event(_ scope: String, _ createdAt: Int) throws -> WebhookEvent {
+            try WebhookEvent.parse(Self.body(#"{"scope":"\#(scope)","data":{"type":"order","id":250},"hash":"samehash","created_at":\#(createdAt)}"#))
+        }
+        let first = try event("store/order/updated", 100)
+        let retry = try event("store/order/updated", 100)
+        let later = try event("store/order/updated", 160)
+        let status = try event("store/order/statusUpdated", 100)
+        let key = { (e: WebhookEvent) in WebhookEvent.deliveryID(header: nil, hash: e.dedupeKey, body: Data()) }
+        #expect(key(first) == key(retry))
+        #expect(key(first) != key(later))
+        #expect(key(first) != key(status))
+        #expect(WebhookEvent.usableDeliveryID(first.dedupeKey) != nil, "the key is a usable inbox id")
     }
 
     @Test func inboxRowHoldsOnlyTheIDs() throws {

@@ -55,6 +55,7 @@ import Testing
         let line = try #require(body["line_items"]?[0])
         #expect(line["rate"] == .number("199.99"))
         #expect(line["discount_amount"] == .number("20"))
+        #expect(body["discount_type"]?.string == "item_level", "a line discount is an item-level discount")
         #expect(line["tax_id"]?.string == "982000000557028")
         #expect(line["item_id"]?.string == "982000000030049")
         #expect(line["product_type"]?.string == "goods")

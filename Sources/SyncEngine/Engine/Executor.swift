@@ -455,6 +455,13 @@ public final class Executor: @unchecked Sendable {
         do {
             created = try await sink.createItem(draft)
         } catch RemoteError.duplicate {
+            // The name is taken: by this SKU's item from an earlier request that landed late (adopt it), or by
+            // another item (this one's name carries its SKU).
+            if let found = try await sink.items(sku: spec.sku).first(where: { $0.sku == spec.sku }) {
+                return Applied(mapping: MappingRecord(entityKey: key, zohoID: found.itemID, zohoNumber: found.name, fingerprint: fingerprint,
+                                                      zohoStatus: found.status, updatedAt: now),
+                               outcome: "adopt", message: "adopted item \(found.name) by SKU")
+            }
             draft.name = ItemMapping.uniqueItemName(draft.name, sku: spec.sku)
             created = try await sink.createItem(draft)
         }
@@ -575,6 +582,9 @@ public final class Executor: @unchecked Sendable {
         var attention: String?
         if invoice.total != spec.targetTotal {
             attention = "invoice \(spec.invoiceNumber) total \(invoice.total.centsString) differs from BigCommerce \(spec.targetTotal.centsString) \(spec.currencyCode)"
+        } else if !Reconciliation.isRounding(spec.adjustment, target: spec.targetTotal) {
+            attention = Self.differenceNotice(document: "invoice \(spec.invoiceNumber)", source: "order \(spec.orderID)",
+                                              target: spec.targetTotal, adjustment: spec.adjustment, currency: spec.currencyCode)
         }
         if invoice.status == "draft" || invoice.status.isEmpty {
             try await sink.markInvoiceSent(id: invoice.invoiceID)
@@ -628,7 +638,19 @@ public final class Executor: @unchecked Sendable {
         }
         let account = try await org.accountID(spec.account)
         let draft = spec.resolve(customerID: contact.zohoID, invoiceID: invoice.zohoID, accountID: account)
-        let payment = try await sink.createPayment(draft)
+        let payment: ZohoPayment
+        do {
+            payment = try await sink.createPayment(draft)
+        } catch RemoteError.rejected(let system, let status, let code, let message) where code == 24016 {
+            // "More than the balance due": possibly because this very payment is there already, from an earlier
+            // request that Zoho applied after its lookup (it was still in flight when a process died). Look again.
+            if let found = try await sink.payments(reference: spec.referenceNumber, customerID: contact.zohoID).first {
+                return Applied(mapping: MappingRecord(entityKey: spec.key, zohoID: found.paymentID, zohoNumber: spec.referenceNumber,
+                                                      fingerprint: fingerprint, zohoStatus: "recorded", updatedAt: now),
+                               outcome: "adopt", message: "adopted payment \(spec.referenceNumber) (Zoho refused a second one)")
+            }
+            throw RemoteError.rejected(system, status: status, code: code, message: message)
+        }
         try crashPoint(.afterRemoteCreate)
         return Applied(mapping: MappingRecord(entityKey: spec.key, zohoID: payment.paymentID, zohoNumber: spec.referenceNumber,
                                               fingerprint: fingerprint, zohoStatus: "recorded",
@@ -651,34 +673,48 @@ public final class Executor: @unchecked Sendable {
         if progress == nil {
             var note: ZohoCreditNote?
             if uncertain { note = try await sink.creditNotes(number: spec.creditNoteNumber).first; if note != nil { outcome = "adopt" } }
-            if note == nil {
+            // The credit note is linked to the invoice (query `invoice_id`) and applied to it afterwards; lines
+            // carry no `invoice_item_id`, which at least one integration saw Zoho refuse (code 6).
+            func makeDraft() async throws -> CreditNoteDraft {
                 let resolved = try await resolveLines(spec.lines)
-                // The credit note is linked to the invoice (query `invoice_id`) and applied to it afterwards; lines
-                // carry no `invoice_item_id`, which at least one integration saw Zoho refuse (code 6).
-                var draft = spec.resolve(customerID: contact.zohoID, invoiceID: invoiceMapping.zohoID,
-                                         itemIDs: resolved.items, genericItemID: resolved.generic, taxIDs: resolved.taxes,
-                                         invoiceLineItemIDs: [:])
+                return spec.resolve(customerID: contact.zohoID, invoiceID: invoiceMapping.zohoID,
+                                    itemIDs: resolved.items, genericItemID: resolved.generic, taxIDs: resolved.taxes,
+                                    invoiceLineItemIDs: [:])
+            }
+            var draft: CreditNoteDraft?
+            if note == nil {
+                let fresh = try await makeDraft()
+                draft = fresh
                 do {
-                    var created = try await sink.createCreditNote(draft)
+                    note = try await sink.createCreditNote(fresh)
                     try crashPoint(.afterRemoteCreate)
-                    if !created.totalKnown {
-                        created = try await sink.creditNote(id: created.creditNoteID)
-                        guard created.totalKnown else {
-                            throw RemoteError.malformed(.zoho, "GET /creditnotes/\(created.creditNoteID): the reply has no total")
-                        }
-                    }
-                    if created.total != spec.targetTotal {
-                        // Credit notes follow the invoice rule: Zoho's total must equal the refund.
-                        draft.adjustment = (draft.adjustment + (spec.targetTotal - created.total)).roundedToCents
-                        created = try await correctCreditNote(created, draft: draft)
-                    }
-                    note = created
                 } catch RemoteError.duplicate {
                     note = try await sink.creditNotes(number: spec.creditNoteNumber).first
                     outcome = "adopt"
                 }
             }
-            guard let note else { throw RemoteError.rejected(.zoho, status: 0, code: 12018, message: "credit note \(spec.creditNoteNumber) exists but cannot be found") }
+            guard var note else { throw RemoteError.rejected(.zoho, status: 0, code: 12018, message: "credit note \(spec.creditNoteNumber) exists but cannot be found") }
+            if !note.totalKnown || outcome == "adopt" {
+                // A list row or a reply without the total: read the note itself before comparing it with the refund.
+                note = try await sink.creditNote(id: note.creditNoteID)
+                guard note.totalKnown else {
+                    throw RemoteError.malformed(.zoho, "GET /creditnotes/\(note.creditNoteID): the reply has no total")
+                }
+            }
+            if note.total != spec.targetTotal, note.status != "void" {
+                // Credit notes follow the invoice rule: Zoho's total must equal the refund; one update corrects it.
+                var corrected: CreditNoteDraft
+                if let draft { corrected = draft } else { corrected = try await makeDraft() }
+                corrected.adjustment = (corrected.adjustment + (spec.targetTotal - note.total)).roundedToCents
+                note = try await correctCreditNote(note, draft: corrected, target: spec.targetTotal, report: &report)
+            }
+            if !Reconciliation.isRounding(spec.adjustment, target: spec.targetTotal) {
+                try? store.raiseAttention(kind: "attention", entityKey: key,
+                                          message: Self.differenceNotice(document: "credit note \(spec.creditNoteNumber)", source: "refund \(spec.refundID)",
+                                                                         target: spec.targetTotal, adjustment: spec.adjustment, currency: spec.currencyCode),
+                                          at: clock.now())
+                report.attention += 1
+            }
             let m = MappingRecord(entityKey: key, zohoID: note.creditNoteID, zohoNumber: note.creditNoteNumber, fingerprint: fingerprint,
                                   zohoStatus: "created", extra: ["total": .decimal(note.total), "applied": .decimal(0)], updatedAt: clock.now())
             try store.upsertMapping(m)
@@ -727,15 +763,41 @@ public final class Executor: @unchecked Sendable {
         return Applied(mapping: mapping, outcome: outcome, message: "credit note \(mapping.zohoNumber ?? "") settled (applied \(applied.centsString))")
     }
 
-    /// Credit notes have no documented update in the references we rely on for totals; a mismatch is
-    /// reported for a person instead of guessed at.
-    private func correctCreditNote(_ note: ZohoCreditNote, draft: CreditNoteDraft) async throws -> ZohoCreditNote {
-        try? store.appendAudit(AuditEvent(time: clock.now(), runID: runID, entityKey: "creditnote:\(note.creditNoteNumber)", action: "creditnote.adjust",
-                                          outcome: "attention", zohoID: note.creditNoteID,
-                                          message: "Zoho total \(note.total.centsString) differs from the refund; adjustment needed \(draft.adjustment.centsString)"))
-        try? store.raiseAttention(kind: "attention", entityKey: "creditnote:\(note.creditNoteNumber)",
-                                  message: "credit note \(note.creditNoteNumber) total \(note.total.centsString) differs from the BigCommerce refund; set its adjustment to \(draft.adjustment.centsString) in Zoho",
-                                  at: clock.now())
-        return note
+    /// What a person is told when a document's lines miss part of BigCommerce's total: the document still equals
+    /// the total (the difference is its adjustment), but its lines do not explain it.
+    static func differenceNotice(document: String, source: String, target: Decimal, adjustment: Decimal, currency: String) -> String {
+        "\(document): its lines come to \((target - adjustment).centsString) \(currency) but BigCommerce's \(source) totals "
+            + "\(target.centsString); the difference \(adjustment.centsString) is on it as an adjustment (\"\(InvoiceMapping.differenceDescription)\"), "
+            + "so the total is right. Part of \(source) (a fee, a discount, a charge) is not in its lines: compare it with BigCommerce "
+            + "and correct the lines in Zoho if needed."
+    }
+
+    /// Corrects a credit note's adjustment with one `PUT /creditnotes/{id}` (before it is applied or refunded) so its
+    /// total equals the refund. When Zoho refuses the update, or the total still differs, a person is told what to set.
+    private func correctCreditNote(_ note: ZohoCreditNote, draft: CreditNoteDraft, target: Decimal,
+                                   report: inout PushReport) async throws -> ZohoCreditNote {
+        var result = note
+        var refusal: String?
+        do {
+            result = try await sink.updateCreditNote(id: note.creditNoteID, draft)
+            report.totalsCorrected += 1
+            try? store.appendAudit(AuditEvent(time: clock.now(), runID: runID, entityKey: "creditnote:\(note.creditNoteNumber)", action: "creditnote.adjust",
+                                              outcome: "info", zohoID: note.creditNoteID,
+                                              message: "Zoho rounded differently from the prediction; adjustment corrected to \(draft.adjustment.centsString)"))
+        } catch RemoteError.rejected(_, _, let code, let message) {
+            refusal = "Zoho refused the update (\(code.map { "code \($0): " } ?? "")\(message))"
+        } catch RemoteError.notFound(_, let message) {
+            refusal = "Zoho has no credit-note update here (\(message))"
+        }
+        if result.total != target {
+            let why = refusal ?? "its total is still \(result.total.centsString) after the update"
+            try? store.appendAudit(AuditEvent(time: clock.now(), runID: runID, entityKey: "creditnote:\(note.creditNoteNumber)", action: "creditnote.adjust",
+                                              outcome: "attention", zohoID: note.creditNoteID,
+                                              message: "Zoho total \(result.total.centsString) differs from the refund \(target.centsString): \(why)"))
+            try? store.raiseAttention(kind: "attention", entityKey: "creditnote:\(note.creditNoteNumber)",
+                                      message: "credit note \(note.creditNoteNumber) total \(result.total.centsString) differs from the BigCommerce refund \(target.centsString) (\(why)); set its adjustment to \(draft.adjustment.centsString) in Zoho",
+                                      at: clock.now())
+        }
+        return result
     }
 }

@@ -277,7 +277,7 @@ public final class SyncRunner: @unchecked Sendable {
             for order in records {
                 do {
                     changes.orders.append(try await enrich(order))
-                    if order.statusID == 4 || order.statusID == 14, byCreation {
+                    if byCreation, Self.mayHaveRefunds(order) {
                         for refund in try await source.refunds(orderID: order.id) {
                             changes.refunds.append(RefundChange(refund: refund, order: orderCache[order.id] ?? order))
                         }
@@ -324,6 +324,12 @@ public final class SyncRunner: @unchecked Sendable {
             minID = maxID
         }
         logger.warning("stopped reading \(stream) after \(Self.maxPages) pages; the next run continues")
+    }
+
+    /// Whether a backfilled order's refunds are read: a refunded status (4, 14), or a payment status that says
+    /// refunded (an order partially refunded and then shipped keeps "partially refunded" as its payment status).
+    static func mayHaveRefunds(_ order: BCOrder) -> Bool {
+        order.statusID == 4 || order.statusID == 14 || order.paymentStatus.lowercased().contains("refund")
     }
 
     /// Loads what an order's mapping needs: lines, shipping, fees, taxes and transactions.

@@ -21,14 +21,14 @@ public final class InMemoryZohoBooks: ZohoBooksSink, @unchecked Sendable {
         case contactsPage, contactsByEmail, contactsByName, createContact, updateContact
         case itemsPage, itemsBySKU, createItem
         case invoicesByNumber, invoice, createInvoice, updateInvoice, markInvoiceSent, voidInvoice
-        case creditNotesByNumber, creditNote, createCreditNote, applyCreditNote, refundCreditNote, creditNoteRefunds
+        case creditNotesByNumber, creditNote, createCreditNote, updateCreditNote, applyCreditNote, refundCreditNote, creditNoteRefunds
         case paymentsByReference, createPayment
 
         /// True for calls that change Zoho's state.
         public var isWrite: Bool {
             switch self {
             case .createTax, .createContact, .updateContact, .createItem, .createInvoice, .updateInvoice, .markInvoiceSent,
-                 .voidInvoice, .createCreditNote, .applyCreditNote, .refundCreditNote, .createPayment:
+                 .voidInvoice, .createCreditNote, .updateCreditNote, .applyCreditNote, .refundCreditNote, .createPayment:
                 return true
             default:
                 return false
@@ -149,6 +149,7 @@ public final class InMemoryZohoBooks: ZohoBooksSink, @unchecked Sendable {
     private var rounding: ZohoTaxRounding
     private var draftPaymentsRefused = true
     private var refundsLowerBalance = true
+    private var lookupMisses: [Operation: Int] = [:]
 
     /// - Parameters:
     ///   - currencyCodes: enabled currencies besides the base currency.
@@ -260,6 +261,19 @@ public final class InMemoryZohoBooks: ZohoBooksSink, @unchecked Sendable {
     public func applyThenFail(_ operation: Operation,
                               with error: Error = RemoteError.unknownOutcome(.zoho, "the reply was lost after Zoho applied the request")) {
         lock.withLock { faults[operation, default: []].append(Fault(phase: .after, error: error)) }
+    }
+
+    /// The next `times` calls of a lookup (`paymentsByReference`, `itemsBySKU`) find nothing, as when the document
+    /// is created by a request Zoho has not finished yet (it lands after the lookup).
+    public func missNextLookup(_ operation: Operation, times: Int = 1) {
+        lock.withLock { lookupMisses[operation, default: 0] += times }
+    }
+
+    /// True (and one miss spent) when a lookup of `operation` is to find nothing. Called under the lock.
+    private func missesLookup(_ operation: Operation) -> Bool {
+        guard let left = lookupMisses[operation], left > 0 else { return false }
+        lookupMisses[operation] = left - 1
+        return true
     }
 
     /// Removes every pending fault.
@@ -386,7 +400,7 @@ public final class InMemoryZohoBooks: ZohoBooksSink, @unchecked Sendable {
     }
 
     public func items(sku: String) async throws -> [ZohoItem] {
-        try perform(.itemsBySKU) { itemStore.filter { !sku.isEmpty && $0.sku == sku } }
+        try perform(.itemsBySKU) { missesLookup(.itemsBySKU) ? [] : itemStore.filter { !sku.isEmpty && $0.sku == sku } }
     }
 
     public func createItem(_ draft: ItemDraft) async throws -> ZohoItem {
@@ -602,6 +616,35 @@ public final class InMemoryZohoBooks: ZohoBooksSink, @unchecked Sendable {
         }
     }
 
+    public func updateCreditNote(id: String, _ draft: CreditNoteDraft) async throws -> ZohoCreditNote {
+        try perform(.updateCreditNote) {
+            guard let c = creditNoteStore.firstIndex(where: { $0.creditNoteID == id }) else {
+                throw RemoteError.notFound(.zoho, "Credit Note does not exist.")
+            }
+            var cn = creditNoteStore[c]
+            guard cn.status != "void", cn.applications.isEmpty, cn.refunds.isEmpty else {
+                throw Self.invalid("A credit note that has been applied or refunded cannot be edited", code: 12014)
+            }
+            if creditNoteStore.contains(where: { $0.creditNoteID != id && $0.creditNoteNumber.lowercased() == draft.creditNoteNumber.lowercased() }) {
+                throw RemoteError.duplicate(code: 12018, message: "The specified Credit Note Number already exists")
+            }
+            let lines = try validateDocument(customerID: draft.customerID, currencyCode: draft.currencyCode,
+                                             number: draft.creditNoteNumber, lines: draft.lines)
+            let totals = ZohoTotals.compute(lines: lines, isInclusiveTax: draft.isInclusiveTax, adjustment: draft.adjustment,
+                                            taxRounding: rounding)
+            guard totals.total > 0 else { throw Self.invalid("The credit note total must be greater than zero") }
+            cn.creditNoteNumber = draft.creditNoteNumber
+            cn.referenceNumber = draft.referenceNumber
+            cn.lines = lines
+            cn.subTotal = totals.subTotal
+            cn.taxTotal = totals.taxTotal
+            cn.total = totals.total
+            cn.balance = totals.total
+            creditNoteStore[c] = cn
+            return cn.record
+        }
+    }
+
     public func applyCreditNote(id: String, invoiceID: String, amount: Decimal) async throws {
         try perform(.applyCreditNote) {
             guard let c = creditNoteStore.firstIndex(where: { $0.creditNoteID == id }) else {
@@ -674,7 +717,8 @@ public final class InMemoryZohoBooks: ZohoBooksSink, @unchecked Sendable {
 
     public func payments(reference: String, customerID: String) async throws -> [ZohoPayment] {
         try perform(.paymentsByReference) {
-            paymentStore.filter { $0.draft.referenceNumber == reference && $0.draft.customerID == customerID }.map(\.record)
+            if missesLookup(.paymentsByReference) { return [] }
+            return paymentStore.filter { $0.draft.referenceNumber == reference && $0.draft.customerID == customerID }.map(\.record)
         }
     }
 

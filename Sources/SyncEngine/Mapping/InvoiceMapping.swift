@@ -4,6 +4,8 @@ import Foundation
 public enum InvoiceMapping {
     public static let salesTaxLineName = "Sales tax (BigCommerce)"
     public static let adjustmentDescription = "Rounding vs BigCommerce"
+    /// The adjustment's description when it is larger than rounding explains.
+    public static let differenceDescription = "Difference vs BigCommerce total"
     /// Decimals kept in a computed exchange rate.
     public static let exchangeRateScale = 6
 
@@ -69,10 +71,8 @@ public enum InvoiceMapping {
         let target = order.totalIncTax.cents
         let reconciled = Reconciliation.adjustment(lines: lines, isInclusiveTax: ctx.documentInclusive, target: target,
                                                    taxRounding: settings.taxRounding)
-        guard reconciled.withinTolerance else {
-            throw MappingProblem.order(order.id, "totals disagree by \(reconciled.adjustment.centsString) (Zoho would compute "
-                + "\(reconciled.predictedTotal.centsString), BigCommerce total_inc_tax is \(target.centsString)); quarantined")
-        }
+        // A difference beyond rounding still goes in the adjustment, so the invoice equals BigCommerce's total and
+        // the sale is booked; the executor raises an attention entry that names it (see `Reconciliation`).
         let currency = currency(of: order, settings: settings)
         return InvoiceSpec(orderID: order.id, invoiceNumber: invoiceNumber(orderID: order.id, settings: settings),
                            referenceNumber: String(order.id), contactKey: contactKey,

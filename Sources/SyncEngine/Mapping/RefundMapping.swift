@@ -12,8 +12,8 @@ import Foundation
 ///
 /// `requested_amount` is what the shopper gets back, normally tax included. For taxed lines on a
 /// tax-exclusive document, both readings (tax included / excluded) are priced and the one whose predicted
-/// total is nearer `total_amount` wins (tax included on a tie). The rest is the rounding adjustment, under the
-/// same tolerance as invoices.
+/// total is nearer `total_amount` wins (tax included on a tie). The rest is the adjustment; beyond the rounding
+/// tolerance it is flagged for a person, as for invoices.
 public enum RefundMapping {
     public static func creditNoteNumber(refundID: Int64, settings: MappingSettings) -> String {
         settings.creditNotePrefix + String(refundID)
@@ -41,10 +41,8 @@ public enum RefundMapping {
             }
         }
         guard let chosen = best else { throw MappingProblem.refund(refund.id, "has no lines") }
-        guard chosen.ok else {
-            throw MappingProblem.refund(refund.id, "totals disagree by \(chosen.adjustment.centsString) (Zoho would compute "
-                + "\(chosen.predicted.centsString), BigCommerce total_amount is \(target.centsString)); quarantined")
-        }
+        // Beyond rounding, the difference still goes in the adjustment (the credit note equals the refund) and the
+        // executor raises an attention entry that names it.
 
         let refunded = refund.payments.filter { !$0.isDeclined }.reduce(Decimal(0)) { $0 + $1.amount }
         let currency = InvoiceMapping.currency(of: order, settings: settings)

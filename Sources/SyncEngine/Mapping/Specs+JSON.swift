@@ -238,7 +238,8 @@ extension InvoiceSpec {
         draft.isInclusiveTax = isInclusiveTax
         draft.lines = lines.map { $0.resolve(itemIDs: itemIDs, genericItemID: genericItemID, taxIDs: taxIDs, invoiceLineItemIDs: [:]) }
         draft.adjustment = adjustment
-        draft.adjustmentDescription = adjustment == 0 ? "" : InvoiceMapping.adjustmentDescription
+        draft.adjustmentDescription = adjustment == 0 ? ""
+            : Reconciliation.isRounding(adjustment, target: targetTotal) ? InvoiceMapping.adjustmentDescription : InvoiceMapping.differenceDescription
         draft.notes = notes
         return draft
     }

@@ -188,8 +188,12 @@ extension CreditNoteSpec {
 }
 
 /// The adjustment that makes Zoho's total equal `target`, checked against the tolerance.
-enum Reconciliation {
-    /// Largest adjustment accepted before a record is quarantined: max(1.00, 1 % of the target).
+public enum Reconciliation {
+    /// Largest adjustment that counts as rounding: max(1.00, 1 % of the target). A larger one is still sent (the
+    /// document equals BigCommerce's total) but described as a difference and flagged for a person.
+    /// True when `adjustment` is within ``tolerance(for:)`` of `target`.
+    public static func isRounding(_ adjustment: Decimal, target: Decimal) -> Bool { abs(adjustment) <= tolerance(for: target) }
+
     static func tolerance(for target: Decimal) -> Decimal {
         let onePercent = FixedPoint.scaled(target, scale: 2).map { FixedPoint.decimal(FixedPoint.roundedDivision(abs($0), 100), scale: 2) }
             ?? (abs(target) / 100).rounded(scale: 2)

@@ -159,6 +159,8 @@ public protocol ZohoBooksSink: Sendable {
     func creditNotes(number: String) async throws -> [ZohoCreditNote]
     func creditNote(id: String) async throws -> ZohoCreditNote
     func createCreditNote(_ draft: CreditNoteDraft) async throws -> ZohoCreditNote
+    /// `PUT /creditnotes/{id}`: the note's content replaced (before it is applied or refunded), totals recomputed.
+    func updateCreditNote(id: String, _ draft: CreditNoteDraft) async throws -> ZohoCreditNote
     func applyCreditNote(id: String, invoiceID: String, amount: Decimal) async throws
     func refundCreditNote(id: String, _ draft: CreditNoteRefundDraft) async throws
     /// The refunds already recorded against a credit note (`GET /creditnotes/{id}/refunds`).

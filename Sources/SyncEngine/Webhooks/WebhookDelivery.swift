@@ -29,9 +29,20 @@ public struct WebhookEvent: Sendable, Equatable {
     public var entityID: Int64?
     /// The payload's `hash` (an unkeyed SHA-1 of the event, the same on every retry of one event).
     public var hash: String?
+    /// The payload's `created_at` (Unix seconds, as sent), when there is one.
+    public var createdAt: String? = nil
 
-    public init(scope: String, entityID: Int64?, hash: String?) {
-        self.scope = scope; self.entityID = entityID; self.hash = hash
+    public init(scope: String, entityID: Int64?, hash: String?, createdAt: String? = nil) {
+        self.scope = scope; self.entityID = entityID; self.hash = hash; self.createdAt = createdAt
+    }
+
+    /// The inbox key taken from the payload when the delivery has no usable `webhook-id`: the `hash` with the scope
+    /// and `created_at`. The reference says only that `hash` is a SHA-1 of "the payload data / event metadata"; if it
+    /// covered the data alone (`{type, id}`), every later event of the same order would share it and be dropped as a
+    /// duplicate. A retry of one event repeats all three, so it is still recognised.
+    public var dedupeKey: String? {
+        guard let hash else { return nil }
+        return [hash, scope, createdAt ?? ""].joined(separator: "|")
     }
 
     /// Whether the inbox drain does something with this scope.
@@ -49,7 +60,8 @@ public struct WebhookEvent: Sendable, Equatable {
             throw WebhookPayloadError.noScope
         }
         let hash = object["hash"]?.stringOrNumberText.flatMap { $0.isEmpty ? nil : $0 }
-        guard handles(scope: scope) else { return WebhookEvent(scope: scope, entityID: nil, hash: hash) }
+        let createdAt = object["created_at"]?.stringOrNumberText.flatMap { $0.isEmpty ? nil : $0 }
+        guard handles(scope: scope) else { return WebhookEvent(scope: scope, entityID: nil, hash: hash, createdAt: createdAt) }
         let data = object["data"]
         let raw: JSON?
         if scope.hasPrefix("store/order/transaction/") {
@@ -60,11 +72,11 @@ public struct WebhookEvent: Sendable, Equatable {
             raw = data?["id"]
         }
         guard let id = raw?.int64, id > 0 else { throw WebhookPayloadError.noEntityID }
-        return WebhookEvent(scope: scope, entityID: id, hash: hash)
+        return WebhookEvent(scope: scope, entityID: id, hash: hash, createdAt: createdAt)
     }
 
     /// The inbox key of a delivery: the `webhook-id` header when it is usable (Standard Webhooks keeps it
-    /// across retries), else the payload's `hash`, else a SHA-256 of the body.
+    /// across retries), else `hash` (callers pass the event's ``dedupeKey``), else a SHA-256 of the body.
     public static func deliveryID(header: String?, hash: String?, body: Data) -> String {
         if let id = usableDeliveryID(header) { return id }
         if let h = usableDeliveryID(hash) { return h }

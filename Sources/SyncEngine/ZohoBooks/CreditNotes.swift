@@ -22,6 +22,30 @@ extension ZohoBooksClient {
     /// links the note to the invoice (for reporting); it does not apply the credit. A number already in use throws
     /// `.duplicate(code: 12018)`.
     public func createCreditNote(_ draft: CreditNoteDraft) async throws -> ZohoCreditNote {
+        let o = try await creditNoteJSON(draft)
+        var query = [("ignore_auto_number_generation", "true")]
+        var context = ["zoho.creditnote_number": draft.creditNoteNumber]
+        if let invoiceID = draft.invoiceID {
+            query.append(("invoice_id", invoiceID))
+            context["zoho.invoice_id"] = invoiceID
+        }
+        let note = try await send(Call(method: "POST", path: "/creditnotes", query: query, body: o, logContext: context)) {
+            try ZohoCreditNote(zoho: try ZohoField.object($0, "creditnote"))
+        }
+        logger.debug("zoho credit note created", ["zoho.creditnote_id": note.creditNoteID])
+        return note
+    }
+
+    /// `PUT /creditnotes/{id}` with the same body as the create (used to correct the adjustment right after it).
+    public func updateCreditNote(id: String, _ draft: CreditNoteDraft) async throws -> ZohoCreditNote {
+        let o = try await creditNoteJSON(draft)
+        return try await send(Call(method: "PUT", path: "/creditnotes/\(ZohoQuery.encode(id))", query: [("ignore_auto_number_generation", "true")],
+                                   body: o, logContext: ["zoho.creditnote_id": id])) {
+            try ZohoCreditNote(zoho: try ZohoField.object($0, "creditnote"))
+        }
+    }
+
+    func creditNoteJSON(_ draft: CreditNoteDraft) async throws -> JSON {
         let currencyID = try await currencyID(for: draft.currencyCode)
         var o = JSONObject()
         o["customer_id"] = .string(draft.customerID)
@@ -33,17 +57,7 @@ extension ZohoBooksClient {
         o["is_inclusive_tax"] = .bool(draft.isInclusiveTax)
         o["line_items"] = .array(draft.lines.map { $0.zohoJSON(forCreditNote: true) })
         if draft.adjustment != 0 { o["adjustment"] = .decimal(draft.adjustment) }
-        var query = [("ignore_auto_number_generation", "true")]
-        var context = ["zoho.creditnote_number": draft.creditNoteNumber]
-        if let invoiceID = draft.invoiceID {
-            query.append(("invoice_id", invoiceID))
-            context["zoho.invoice_id"] = invoiceID
-        }
-        let note = try await send(Call(method: "POST", path: "/creditnotes", query: query, body: .object(o), logContext: context)) {
-            try ZohoCreditNote(zoho: try ZohoField.object($0, "creditnote"))
-        }
-        logger.debug("zoho credit note created", ["zoho.creditnote_id": note.creditNoteID])
-        return note
+        return .object(o)
     }
 
     /// `POST /creditnotes/{id}/invoices`: applies `amount` of the credit to the invoice. A draft invoice refuses

@@ -77,6 +77,8 @@ extension ZohoBooksClient {
         if let rate = draft.exchangeRate { o["exchange_rate"] = .decimal(rate) }
         o["is_inclusive_tax"] = .bool(draft.isInclusiveTax)
         o["line_items"] = .array(draft.lines.map { $0.zohoJSON(forCreditNote: false) })
+        // Line discounts are per line (`discount_amount`); say so, so they are not read as one invoice discount.
+        if draft.lines.contains(where: { $0.discountAmount != 0 }) { o["discount_type"] = .string("item_level") }
         o["adjustment"] = .decimal(draft.adjustment)
         if !draft.adjustmentDescription.isEmpty { o["adjustment_description"] = .string(draft.adjustmentDescription) }
         if !draft.notes.isEmpty { o["notes"] = .string(draft.notes) }

@@ -185,6 +185,7 @@ struct ZohoNotConnected: ZohoBooksSink {
     func creditNotes(number: String) async throws -> [ZohoCreditNote] { try fail() }
     func creditNote(id: String) async throws -> ZohoCreditNote { try fail() }
     func createCreditNote(_ draft: CreditNoteDraft) async throws -> ZohoCreditNote { try fail() }
+    func updateCreditNote(id: String, _ draft: CreditNoteDraft) async throws -> ZohoCreditNote { try fail() }
     func applyCreditNote(id: String, invoiceID: String, amount: Decimal) async throws { try fail() as Void }
     func refundCreditNote(id: String, _ draft: CreditNoteRefundDraft) async throws { try fail() as Void }
     func creditNoteRefunds(id: String) async throws -> [ZohoCreditNoteRefund] { try fail() }

@@ -115,7 +115,7 @@ struct WebhookCommand: ParsableCommand {
             logger.notice("webhook: verified delivery \(WebhookEvent.usableDeliveryID(headers.id) ?? "without webhook-id") has an unusable body: \(error)")
             return CGIResponse(status: 400, body: "bad request")
         }
-        let deliveryID = WebhookEvent.deliveryID(header: headers.id, hash: parsed.hash, body: body)
+        let deliveryID = WebhookEvent.deliveryID(header: headers.id, hash: parsed.dedupeKey, body: body)
         guard let delivery = parsed.inboxDelivery(deliveryID: deliveryID, receivedAt: now) else {
             // Answered 2xx so BigCommerce does not retry (and finally deactivate) a hook zbsync has no use for.
             logger.notice("webhook: ignored delivery \(deliveryID) of scope \(parsed.scope) (only store/order/* and store/customer/* are synced)")
