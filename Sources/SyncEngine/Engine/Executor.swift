@@ -337,7 +337,7 @@ public final class Executor: @unchecked Sendable {
         case .contactEnsure:
             return try await ensureContact(try ContactSpec(json: spec), fingerprint: op.fingerprint, uncertain: uncertain)
         case .itemEnsure:
-            return try await ensureItem(try ItemSpec(json: spec), fingerprint: op.fingerprint)
+            return try await ensureItem(try ItemSpec(json: spec), fingerprint: op.fingerprint, uncertain: uncertain)
         case .invoiceEnsure:
             return try await ensureInvoice(try InvoiceSpec(json: spec), fingerprint: op.fingerprint,
                                            uncertain: uncertain, report: &report)
@@ -384,14 +384,15 @@ public final class Executor: @unchecked Sendable {
         do {
             created = try await sink.createContact(draft)
         } catch RemoteError.duplicate {
-            // The name is taken. By this shopper (the same email, compared without case; Zoho's email filter may
-            // have missed it), or, for a shopper without an email, by this row's own earlier create whose reply
-            // was lost: adopt it. Anyone else's name: make this one unique with the email (or the key).
+            // The name is taken. For a row sent before, possibly by its own earlier create whose reply was lost (or
+            // that landed after the email lookup): a contact of that name with the same email (compared without
+            // case), or with none for a shopper without one, is adopted. Anyone else's name: make this one unique
+            // with the email (or the key). A first create makes no extra lookup.
             let wanted = draft.email.lowercased()
-            let sameName = try await sink.contacts(name: draft.contactName).filter {
+            let sameName = !uncertain ? [] : try await sink.contacts(name: draft.contactName).filter {
                 $0.currencyCode.isEmpty || $0.currencyCode.uppercased() == draft.currencyCode.uppercased()
             }
-            if let same = sameName.first(where: { wanted.isEmpty ? (uncertain && $0.email.isEmpty) : $0.email.lowercased() == wanted }) {
+            if let same = sameName.first(where: { wanted.isEmpty ? $0.email.isEmpty : $0.email.lowercased() == wanted }) {
                 return Applied(mapping: MappingRecord(entityKey: spec.key, zohoID: same.contactID, zohoNumber: same.contactName,
                                                       fingerprint: fingerprint, zohoStatus: "active", extra: extra, updatedAt: now),
                                outcome: "adopt", message: "adopted contact \(same.contactName) by name and email")
@@ -435,7 +436,7 @@ public final class Executor: @unchecked Sendable {
         try store.upsertMappings(records)
     }
 
-    func ensureItem(_ spec: ItemSpec, fingerprint: String) async throws -> Applied {
+    func ensureItem(_ spec: ItemSpec, fingerprint: String, uncertain: Bool = false) async throws -> Applied {
         let key = EntityKey.sku(spec.sku)
         let now = clock.now()
         try await warmItemCache()
@@ -455,9 +456,10 @@ public final class Executor: @unchecked Sendable {
         do {
             created = try await sink.createItem(draft)
         } catch RemoteError.duplicate {
-            // The name is taken: by this SKU's item from an earlier request that landed late (adopt it), or by
-            // another item (this one's name carries its SKU).
-            if let found = try await sink.items(sku: spec.sku).first(where: { $0.sku == spec.sku }) {
+            // The name is taken: by this SKU's item from an earlier request of this row that landed late (adopt
+            // it), or by another item (this one's name carries its SKU). Only a row sent before can meet its own
+            // item here, so a first create makes no extra lookup.
+            if uncertain, let found = try await sink.items(sku: spec.sku).first(where: { $0.sku == spec.sku }) {
                 return Applied(mapping: MappingRecord(entityKey: key, zohoID: found.itemID, zohoNumber: found.name, fingerprint: fingerprint,
                                                       zohoStatus: found.status, updatedAt: now),
                                outcome: "adopt", message: "adopted item \(found.name) by SKU")
