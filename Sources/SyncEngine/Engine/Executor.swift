@@ -577,6 +577,7 @@ public final class Executor: @unchecked Sendable {
         if invoice.total != spec.targetTotal, invoice.status != "void" {
             draft.adjustment = (draft.adjustment + (spec.targetTotal - invoice.total)).roundedToCents
             invoice = try await sink.updateInvoice(id: invoice.invoiceID, draft)
+            if !invoice.totalKnown { invoice = try await sink.invoice(id: invoice.invoiceID) }
             report.totalsCorrected += 1
             try? store.appendAudit(AuditEvent(time: clock.now(), runID: runID, entityKey: orderKey, action: "invoice.adjust", outcome: "info",
                                               zohoID: invoice.invoiceID, message: "Zoho rounded differently from the prediction; adjustment corrected to \(draft.adjustment.centsString)"))
@@ -782,6 +783,7 @@ public final class Executor: @unchecked Sendable {
         var refusal: String?
         do {
             result = try await sink.updateCreditNote(id: note.creditNoteID, draft)
+            if !result.totalKnown { result = try await sink.creditNote(id: note.creditNoteID) }
             report.totalsCorrected += 1
             try? store.appendAudit(AuditEvent(time: clock.now(), runID: runID, entityKey: "creditnote:\(note.creditNoteNumber)", action: "creditnote.adjust",
                                               outcome: "info", zohoID: note.creditNoteID,
